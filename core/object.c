@@ -112,12 +112,38 @@ static struct object *find_child_locked(struct object *parent,
 	return NULL;
 }
 
+/*
+ * Rebuild the path of @obj and everything below it from its parent's.
+ * A subtree not attached to the root gets a relative path
+ * ("box/inner"); attaching it later fixes the whole subtree.
+ * Called with tree_lock held.
+ */
+static void path_update_locked(struct object *obj)
+{
+	const struct object *parent = obj->parent;
+	const char *base = !parent || parent == &root ? "" : object_path(parent);
+	struct object *c;
+	size_t len;
+	char *p;
+
+	if (!obj->name)
+		return;
+	len = strlen(base) + strlen(obj->name) + 2;
+	p = malloc(len);
+	if (p) {
+		snprintf(p, len, "%s%s%s", base, parent ? "/" : "", obj->name);
+		free(obj->path);
+		obj->path = p;
+	}
+	cds_list_for_each_entry(c, &obj->children, sibling)
+		path_update_locked(c);
+}
+
 /* Called with tree_lock held. */
 static int attach_locked(struct object *parent, const char *name,
 			 struct object *child, struct error *err)
 {
-	char *n, *p;
-	size_t len;
+	char *n;
 
 	if (!name || !*name || strchr(name, '/'))
 		return error_setf(err, EINVAL,
@@ -131,22 +157,15 @@ static int attach_locked(struct object *parent, const char *name,
 		return error_setf(err, EEXIST,
 				  "%s already has a child named '%s'",
 				  object_path(parent), name);
-	len = strlen(parent->path ? parent->path : "") + strlen(name) + 2;
 	n = strdup(name);
-	p = malloc(len);
-	if (!n || !p) {
-		free(n);
-		free(p);
+	if (!n)
 		return error_setf(err, ENOMEM, "out of memory adding '%s'",
 				  name);
-	}
-	snprintf(p, len, "%s/%s", parent->path ? parent->path : "", name);
 	free(child->name);
-	free(child->path);
 	child->name = n;
-	child->path = p;
 	child->parent = parent;
 	cds_list_add_tail(&child->sibling, &parent->children);
+	path_update_locked(child);
 	return 0;
 }
 
@@ -192,6 +211,7 @@ void object_unparent(struct object *obj)
 	}
 	cds_list_del_init(&obj->sibling);
 	obj->parent = NULL;
+	path_update_locked(obj);
 	pthread_mutex_unlock(&tree_lock);
 	object_unref(obj);
 }

@@ -191,6 +191,7 @@ static void view_free_rcu(struct rcu_head *head)
 {
 	rcu_reclaim_begin();
 	view_free(container_of(head, struct flat_view, rcu));
+	rcu_reclaim_end();
 }
 
 /* Build the view of @root; NULL if memory ran out.  Memory lock held. */

@@ -86,7 +86,9 @@ static inline void rcu_synchronize(void)
 
 /*
  * Run @fn after a grace period, on liburcu's call_rcu thread.  Every
- * callback must start with rcu_reclaim_begin().
+ * callback starts with rcu_reclaim_begin() and ends with
+ * rcu_reclaim_end(), so that ThreadSanitizer sees the grace period before
+ * it and rcu_barrier() after it.
  */
 static inline void rcu_call(struct rcu_head *head,
 			    void (*fn)(struct rcu_head *head))
@@ -97,6 +99,11 @@ static inline void rcu_call(struct rcu_head *head,
 static inline void rcu_reclaim_begin(void)
 {
 	rcu_tsan_acquire();
+}
+
+static inline void rcu_reclaim_end(void)
+{
+	rcu_tsan_release();
 }
 
 /* Wait until every rcu_call() queued so far has run.  Offline only. */
