@@ -94,20 +94,14 @@ static int unrealize_child(struct object *child, void *opaque)
 	return 0;
 }
 
-void device_unrealize(struct device *dev)
+/*
+ * Phase 1 of unplug, after the REALIZED -> UNPLUGGING transition (made
+ * by exactly one caller, under dev->lock).
+ */
+static void device_do_unrealize(struct device *dev)
 {
 	const struct device_class *dc = device_get_class(dev);
 	struct device *child;
-
-	pthread_mutex_lock(&dev->lock);
-	if (dev->state != DEVICE_REALIZED) {
-		pthread_mutex_unlock(&dev->lock);
-		return;
-	}
-	/* Phase 1: no new access is accepted from here on. */
-	__atomic_store_n(&dev->accepting, false, __ATOMIC_RELEASE);
-	dev->state = DEVICE_UNPLUGGING;
-	pthread_mutex_unlock(&dev->lock);
 
 	/* Embedded or child devices go with their parent, children first. */
 	for (;;) {
@@ -125,20 +119,45 @@ void device_unrealize(struct device *dev)
 		region_detacher(dev);
 }
 
+/* REALIZED -> UNPLUGGING; false if @dev was not realized. */
+static bool device_stop_accepting(struct device *dev, enum device_state *was)
+{
+	bool ok;
+
+	pthread_mutex_lock(&dev->lock);
+	*was = dev->state;
+	ok = dev->state == DEVICE_REALIZED;
+	if (ok) {
+		/* From here on no new access is accepted. */
+		__atomic_store_n(&dev->accepting, false, __ATOMIC_RELEASE);
+		dev->state = DEVICE_UNPLUGGING;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ok;
+}
+
+void device_unrealize(struct device *dev)
+{
+	enum device_state was;
+
+	if (device_stop_accepting(dev, &was))
+		device_do_unrealize(dev);
+}
+
 int device_unplug(struct device *dev, struct error *err)
 {
 	const struct device_class *dc = device_get_class(dev);
-	enum device_state st = device_get_state(dev);
+	enum device_state st;
 
 	if (!dc->hotpluggable)
 		return error_setf(err, EPERM,
 				  "device %s (%s) is not hotpluggable",
 				  object_path(&dev->obj), dc->obj.name);
-	if (st != DEVICE_REALIZED)
+	if (!device_stop_accepting(dev, &st))
 		return error_setf(err, st == DEVICE_UNPLUGGING ? EINPROGRESS : EINVAL,
 				  "cannot unplug %s: it is %s, expected realized",
 				  object_path(&dev->obj), device_state_name(st));
-	device_unrealize(dev);
+	device_do_unrealize(dev);
 	object_unparent(&dev->obj);
 	return 0;
 }

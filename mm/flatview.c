@@ -109,6 +109,9 @@ static void render(struct view_builder *vb, struct memory_region *mr,
 		ro = true;
 		/* fall through */
 	case MR_RAM:
+		/* A read-only mapping stays read-only whatever the flags say. */
+		ro = ro || mr->ram_prot_ro;
+		/* fall through */
 	case MR_MMIO:
 		vb_fill(vb, mr, base, (uint64_t)s, (uint64_t)l, ro);
 		break;

@@ -309,6 +309,7 @@ static int ram_setup(struct memory_region *mr, uint64_t max_size,
 	mr->ram_max = max_size;
 	mr->size = size;
 	mr->readonly = readonly;
+	mr->ram_prot_ro = prot == PROT_READ;
 	return 0;
 }
 

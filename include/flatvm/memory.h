@@ -92,6 +92,7 @@ struct memory_region {
 	void *opaque;
 	/* RAM and ROM */
 	uint8_t *ram;
+	bool ram_prot_ro;		/* mapped without PROT_WRITE */
 	uint64_t ram_max;		/* reserved mapping length */
 	int ram_fd;
 	uint64_t ram_fd_offset;

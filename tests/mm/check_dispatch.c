@@ -5,6 +5,7 @@
  * ioeventfds, and DMA mappings.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -304,6 +305,45 @@ START_TEST(dma_map_mmio_bounces)
 }
 END_TEST
 
+START_TEST(file_backed_ram)
+{
+	char path[] = "/tmp/flatvm-ramXXXXXX";
+	struct memory_region f, small;
+	struct error err = { 0 };
+	char buf[8] = { 0 };
+	int fd = mkstemp(path);
+
+	setup(&ops_1_4_aligned);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "flatvm!\n", 8), 8);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	close(fd);
+	ck_assert_int_eq(memory_region_init_ram_from_file(&small, NULL, "big",
+							  0x10000, path, true,
+							  &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	ck_assert_int_eq(memory_region_init_ram_from_file(&f, NULL, "disk",
+							  8192, path, true,
+							  &err), 0);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x800000, &f,
+						     &err), 0);
+	ck_assert_int_eq(address_space_read(&as, 0x800000, buf, 8), 0);
+	ck_assert_int_eq(memcmp(buf, "flatvm!\n", 8), 0);
+	/* Clearing the flag cannot make a read-only mapping writable. */
+	memory_region_set_readonly(&f, false);
+	ck_assert_int_eq(address_space_write(&as, 0x800000, "XXXX", 4), 0);
+	ck_assert_int_eq(address_space_read(&as, 0x800000, buf, 8), 0);
+	ck_assert_int_eq(memcmp(buf, "flatvm!\n", 8), 0);
+	memory_region_del_subregion(&sysmem, &f, NULL);
+	object_unref(&f.obj);
+	ck_assert_int_eq(memory_region_init_ram_from_file(&small, NULL, "nofile",
+							  8192, "/nonexistent/x",
+							  false, &err), -ENOENT);
+	unlink(path);
+	teardown();
+}
+END_TEST
+
 static Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -318,6 +358,7 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, ioeventfd_write_signals_instead_of_handler);
 	tcase_add_test(tc, dma_map_ram_and_short_at_end);
 	tcase_add_test(tc, dma_map_mmio_bounces);
+	tcase_add_test(tc, file_backed_ram);
 	suite_add_tcase(s, tc);
 	return s;
 }
