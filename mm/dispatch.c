@@ -122,19 +122,23 @@ static __thread struct {
 	unsigned idx;
 } lookup_cache;
 
-/* Index of the last range starting at or before @addr, or -1. */
+/*
+ * Index of the last range starting at or before @addr, or -1.  Branchless
+ * (the compiler emits cmov): guest addresses are not predictable.
+ */
 static inline int view_search(const struct flat_view *fv, uint64_t addr)
 {
-	int lo = 0, hi = (int)fv->nr - 1, mid;
+	const uint64_t *base = fv->starts;
+	unsigned n = fv->nr, half;
 
-	while (lo <= hi) {
-		mid = (lo + hi) / 2;
-		if (fv->starts[mid] <= addr)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
+	if (unlikely(!n))
+		return -1;
+	while (n > 1) {
+		half = n / 2;
+		base = base[half] <= addr ? base + half : base;
+		n -= half;
 	}
-	return hi;
+	return *base <= addr ? (int)(base - fv->starts) : -1;
 }
 
 static inline const struct flat_range *view_lookup(const struct flat_view *fv,
@@ -176,6 +180,14 @@ static inline uint64_t ldn_le(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	switch (n) {
+	case 1: return *p;
+	case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+	case 8: memcpy(&v, p, 8); return v;
+	}
+#endif
 	while (n--)
 		v = (v << 8) | p[n];
 	return v;
@@ -185,6 +197,14 @@ static inline void stn_le(uint8_t *p, unsigned n, uint64_t v)
 {
 	unsigned i;
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	switch (n) {
+	case 1: *p = (uint8_t)v; return;
+	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); return; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); return; }
+	case 8: memcpy(p, &v, 8); return;
+	}
+#endif
 	for (i = 0; i < n; i++, v >>= 8)
 		p[i] = (uint8_t)v;
 }
