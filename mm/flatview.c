@@ -69,6 +69,8 @@ static void vb_fill(struct view_builder *vb, struct memory_region *mr,
 			fr.last = vb->r[i].start - 1;
 			fr.offset = (uint64_t)(s - base);
 			vb_insert(vb, i, &fr);
+			if (vb->oom)
+				return;
 			i++;
 		}
 		/* vb->r[i] covers s now */
@@ -466,8 +468,10 @@ void address_space_destroy(struct address_space *as)
 	old = as->current;
 	/* Listeners still registered see everything go away. */
 	announce(as, old, NULL, NULL);
-	cds_list_for_each_entry_safe(l, tmp, &as->listeners, link)
+	cds_list_for_each_entry_safe(l, tmp, &as->listeners, link) {
 		cds_list_del_init(&l->link);
+		l->as = NULL;	/* a later unregister is a no-op */
+	}
 	rcu_store(as->current, NULL);
 	cds_list_del(&as->link);
 	as_ids_used &= ~(1ull << as->id);
@@ -524,6 +528,7 @@ static void dump_region(FILE *out, struct memory_region *mr, uint64_t start,
 	if (mr->type == MR_ALIAS)
 		fprintf(out, " @%s %016" PRIx64 "-%016" PRIx64,
 			memory_region_name(mr->alias), mr->alias_offset,
+			mr->size == UINT64_MAX ? UINT64_MAX :
 			mr->alias_offset + mr->size - 1);
 	if (!mr->size)
 		fprintf(out, " [empty]");

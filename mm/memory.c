@@ -531,7 +531,9 @@ static int check_placement(struct memory_region *c, uint64_t offset,
 		return error_setf(err, EINVAL,
 				  "cannot map '%s': it has size 0",
 				  memory_region_name(mr));
-	if (mr->size - 1 > UINT64_MAX - offset)
+	/* UINT64_MAX is the whole space: it only fits at offset 0. */
+	if (mr->size == UINT64_MAX ? offset != 0 :
+				     mr->size - 1 > UINT64_MAX - offset)
 		return error_setf(err, ERANGE,
 				  "'%s' at %#llx (size %#llx) runs past the end of the 64-bit space",
 				  memory_region_name(mr),
@@ -761,6 +763,15 @@ int memory_region_ram_resize(struct memory_region *mr, uint64_t size,
 		goto out;
 	}
 	old = mr->size;
+	if (mr->container && size > old) {
+		/* Growing must not run into a sibling of the same priority. */
+		mr->size = size;
+		ret = check_placement(mr->container, mr->addr, mr,
+				      mr->priority, mr->may_overlap, err);
+		mr->size = old;
+		if (ret)
+			goto out;
+	}
 	/*
 	 * Shrinking keeps the mapping (a DMA mapping may still point past
 	 * the new end) and gives the pages back: they read as zero.

@@ -11,6 +11,7 @@
 #define FLATVM_TESTS_HARNESS_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "flatvm/object.h"
@@ -75,6 +76,29 @@ static inline TCase *rcu_tcase(const char *name, double timeout)
 		SRunner *sr = srunner_create(suite_fn());		\
 		int failed;						\
 									\
+		srunner_run_all(sr, CK_NORMAL);				\
+		failed = srunner_ntests_failed(sr);			\
+		srunner_free(sr);					\
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS;		\
+	}
+
+/*
+ * The same, for suites that need something of the host (/dev/kvm):
+ * @req_fn(why, len) says whether it is there; if not, the reason is
+ * printed and the test exits 77, which ctest reports as skipped.
+ */
+#define CHECK_MAIN_REQUIRES(req_fn, suite_fn)				\
+	int main(void)							\
+	{								\
+		char why[256] = "";					\
+		SRunner *sr;						\
+		int failed;						\
+									\
+		if (!req_fn(why, sizeof(why))) {			\
+			printf("SKIP: %s\n", why);			\
+			return 77;					\
+		}							\
+		sr = srunner_create(suite_fn());			\
 		srunner_run_all(sr, CK_NORMAL);				\
 		failed = srunner_ntests_failed(sr);			\
 		srunner_free(sr);					\

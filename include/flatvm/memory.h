@@ -326,6 +326,9 @@ struct memory_region_section {
  * struct memory_listener - told about flat view changes of one address
  * space, with the memory lock held: begin, then deletions (region_del,
  * then eventfd_del) in address order, then additions, then commit.
+ * For eventfd_add/eventfd_del the section gives only the absolute
+ * address (offset_within_as) and the access size (size, 0 = any);
+ * its mr is NULL.
  */
 struct memory_listener {
 	const char *name;
