@@ -98,7 +98,20 @@ static int unrealize_child(struct object *child, void *opaque)
  * Phase 1 of unplug, after the REALIZED -> UNPLUGGING transition (made
  * by exactly one caller, under dev->lock).
  */
-static void device_do_unrealize(struct device *dev)
+static void device_do_unrealize(struct device *dev, bool detach);
+static bool device_stop_accepting(struct device *dev, enum device_state *was);
+
+/* A child device unrealized with its parent: the parent's detach covers
+ * the child's regions, in the same transaction. */
+static void device_unrealize_child(struct device *dev)
+{
+	enum device_state was;
+
+	if (device_stop_accepting(dev, &was))
+		device_do_unrealize(dev, false);
+}
+
+static void device_do_unrealize(struct device *dev, bool detach)
 {
 	const struct device_class *dc = device_get_class(dev);
 	struct device *child;
@@ -109,13 +122,14 @@ static void device_do_unrealize(struct device *dev)
 		object_child_foreach(&dev->obj, true, unrealize_child, &child);
 		if (!child)
 			break;
-		device_unrealize(child);
+		device_unrealize_child(child);
 		object_unref(&child->obj);
 	}
 
 	if (dc->unrealize)
 		dc->unrealize(dev);
-	if (region_detacher)
+	/* Every region below @dev that others map, in one transaction. */
+	if (detach && region_detacher)
 		region_detacher(dev);
 }
 
@@ -141,7 +155,7 @@ void device_unrealize(struct device *dev)
 	enum device_state was;
 
 	if (device_stop_accepting(dev, &was))
-		device_do_unrealize(dev);
+		device_do_unrealize(dev, true);
 }
 
 int device_unplug(struct device *dev, struct error *err)
@@ -157,7 +171,7 @@ int device_unplug(struct device *dev, struct error *err)
 		return error_setf(err, st == DEVICE_UNPLUGGING ? EINPROGRESS : EINVAL,
 				  "cannot unplug %s: it is %s, expected realized",
 				  object_path(&dev->obj), device_state_name(st));
-	device_do_unrealize(dev);
+	device_do_unrealize(dev, true);
 	object_unparent(&dev->obj);
 	return 0;
 }

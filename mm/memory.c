@@ -310,6 +310,7 @@ static int ram_setup(struct memory_region *mr, uint64_t max_size,
 	mr->size = size;
 	mr->readonly = readonly;
 	mr->ram_prot_ro = prot == PROT_READ;
+	mr->ram_file = path != NULL;
 	return 0;
 }
 
@@ -662,7 +663,10 @@ int memory_region_del_subregion(struct memory_region *c,
 	counted = mr_owner_obj(mr) != mr_owner_obj(c);
 	mr_changed();
 	memory_region_transaction_commit();
-	/* After the new view is out: the old one still holds the owner. */
+	/*
+	 * Safe even inside an outer transaction: the published view holds
+	 * its own reference on the owner (rule 4).
+	 */
 	if (counted)
 		memory_region_unref(mr);
 	return 0;
@@ -774,11 +778,14 @@ int memory_region_ram_resize(struct memory_region *mr, uint64_t size,
 	}
 	/*
 	 * Shrinking keeps the mapping (a DMA mapping may still point past
-	 * the new end) and gives the pages back: they read as zero.
+	 * the new end); memfd pages past the end are given back and read
+	 * as zero.  A user's file is never touched.
 	 */
-	if (size < old && mr->ram_fd >= 0)
-		fallocate(mr->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			  (off_t)size, (off_t)(old - size));
+	if (size < old && mr->ram_fd >= 0 && !mr->ram_file &&
+	    fallocate(mr->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)size, (off_t)(old - size)))
+		pr_warn("cannot release the tail of '%s' after shrinking: %s",
+			memory_region_name(mr), strerror(errno));
 	if (size != old) {
 		mr->size = size;
 		mr_changed();

@@ -16,6 +16,8 @@ static uint64_t tdev_read(void *opaque, uint64_t addr, unsigned size)
 		__atomic_add_fetch(&tdev_handler_after_finalize, 1,
 				   __ATOMIC_RELAXED);
 	__atomic_add_fetch(&t->reads, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->ref_in_handler, object_refcount(&t->dev.obj),
+			 __ATOMIC_RELAXED);
 	if (addr == 0)
 		return TDEV_MAGIC | (t->serial & 0xffff);
 	return __atomic_load_n(&t->reg, __ATOMIC_RELAXED);

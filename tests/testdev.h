@@ -20,6 +20,7 @@ struct tdev {
 	unsigned serial;
 	uint32_t reg;
 	long reads, writes;		/* handler calls, relaxed atomics */
+	long ref_in_handler;		/* the count the last handler saw */
 };
 
 /* Counters the finalizers bump. */

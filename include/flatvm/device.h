@@ -104,7 +104,7 @@ void device_set_finalized_notifier(struct device *dev,
 				   void (*fn)(struct device *dev, void *opaque),
 				   void *opaque);
 
-/* The dispatch fast path's check: one relaxed load, no lock. */
+/* The dispatch fast path's check: one acquire load (a plain mov on x86), no lock. */
 static inline bool device_accepting(const struct device *dev)
 {
 	return __atomic_load_n(&dev->accepting, __ATOMIC_ACQUIRE);

@@ -93,6 +93,7 @@ struct memory_region {
 	/* RAM and ROM */
 	uint8_t *ram;
 	bool ram_prot_ro;		/* mapped without PROT_WRITE */
+	bool ram_file;			/* backed by a user's file, not memfd */
 	uint64_t ram_max;		/* reserved mapping length */
 	int ram_fd;
 	uint64_t ram_fd_offset;
@@ -285,7 +286,9 @@ void address_space_get_stats(struct address_space *as,
  *	of a region.
  * @mr: the region, its owner held until unmap (rule 4).
  * @bounce: non-NULL when the target is MMIO: @host points at this buffer
- *	and the bytes go through dispatch at map (reads) or unmap (writes).
+ *	and the bytes go to the mapped region's handlers at map (reads) or
+ *	unmap (writes), even if the view has changed since; a write-back
+ *	to a device that stopped accepting is dropped.
  */
 struct dma_map {
 	void *host;
@@ -295,6 +298,7 @@ struct dma_map {
 	struct address_space *as;
 	struct memory_region *mr;
 	void *bounce;
+	uint64_t offset;		/* in @mr, for bounce buffers */
 };
 
 #define DMA_BOUNCE_MAX	4096

@@ -32,7 +32,8 @@ struct object;
 /**
  * struct object_class - what every instance of a type shares.
  * @name: type name, shown in diagnostics and dumps.
- * @size: instance size for object_new(); checked by object_init_child().
+ * @size: instance size: object_new() allocates it, object_init_child()
+ *	zeroes that much of the embedded struct.
  * @parent: the base class, or NULL.
  * @finalize: undo what the instance set up; runs when the count reaches
  *	zero, most derived class first.  Children are still attached while it

@@ -317,7 +317,7 @@ START_TEST(file_backed_ram)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "flatvm!\n", 8), 8);
 	ck_assert_int_eq(ftruncate(fd, 8192), 0);
-	close(fd);
+	ck_assert_int_eq(pwrite(fd, "tail", 4, 5000), 4);
 	ck_assert_int_eq(memory_region_init_ram_from_file(&small, NULL, "big",
 							  0x10000, path, true,
 							  &err), -EINVAL);
@@ -329,6 +329,11 @@ START_TEST(file_backed_ram)
 						     &err), 0);
 	ck_assert_int_eq(address_space_read(&as, 0x800000, buf, 8), 0);
 	ck_assert_int_eq(memcmp(buf, "flatvm!\n", 8), 0);
+	/* Shrinking a file-backed region never touches the file. */
+	ck_assert_int_eq(memory_region_ram_resize(&f, 4096, &err), 0);
+	ck_assert_int_eq(pread(fd, buf, 4, 5000), 4);
+	ck_assert_int_eq(memcmp(buf, "tail", 4), 0);
+	close(fd);
 	/* Clearing the flag cannot make a read-only mapping writable. */
 	memory_region_set_readonly(&f, false);
 	ck_assert_int_eq(address_space_write(&as, 0x800000, "XXXX", 4), 0);
@@ -340,6 +345,50 @@ START_TEST(file_backed_ram)
 							  8192, "/nonexistent/x",
 							  false, &err), -ENOENT);
 	unlink(path);
+	teardown();
+}
+END_TEST
+
+START_TEST(bounce_writes_back_to_the_region_mapped)
+{
+	struct memory_region other;
+	struct error err = { 0 };
+	struct dma_map m;
+	static struct logdev ld2;
+
+	setup(&ops_1_4_aligned);
+	memset(&ld2, 0, sizeof(ld2));
+	ck_assert_int_eq(address_space_map(&as, 0x10020, 4, true, &m), 0);
+	/* Another device takes the address before the DMA completes. */
+	ck_assert_int_eq(memory_region_init_io(&other, NULL, &ops_1_4_aligned,
+					       &ld2, "other", 0x40, &err), 0);
+	ck_assert_int_eq(memory_region_add_subregion_prio(&sysmem, 0x10000,
+							  &other, 1, &err), 0);
+	memcpy(m.host, "\x0a\x0b\x0c\x0d", 4);
+	address_space_unmap(&m, 4);
+	ck_assert_uint_eq(ld.mem[0x20], 0x0a);
+	ck_assert_uint_eq(ld.mem[0x23], 0x0d);
+	ck_assert_uint_eq(ld2.n, 0);
+	memory_region_del_subregion(&sysmem, &other, NULL);
+	rcu_flush();
+	object_unref(&other.obj);
+	teardown();
+}
+END_TEST
+
+START_TEST(readonly_mmio_writes_dropped)
+{
+	struct address_space_stats st;
+	uint32_t v = 1;
+
+	setup(&ops_1_4_aligned);
+	memory_region_set_readonly(&io, true);
+	ck_assert_int_eq(address_space_write(&as, 0x10000, &v, 4), 0);
+	ck_assert_uint_eq(ld.n, 0);
+	ck_assert_int_eq(address_space_read(&as, 0x10000, &v, 4), 0);
+	ck_assert_uint_eq(ld.n, 1);
+	address_space_get_stats(&as, &st);
+	ck_assert_uint_eq(st.readonly_writes, 1);
 	teardown();
 }
 END_TEST
@@ -359,6 +408,8 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, dma_map_ram_and_short_at_end);
 	tcase_add_test(tc, dma_map_mmio_bounces);
 	tcase_add_test(tc, file_backed_ram);
+	tcase_add_test(tc, bounce_writes_back_to_the_region_mapped);
+	tcase_add_test(tc, readonly_mmio_writes_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }
