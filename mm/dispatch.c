@@ -241,27 +241,26 @@ static bool eventfd_hit(struct address_space *as, const struct flat_view *fv,
  * widen to an aligned access of @min bytes.  Writes read the register
  * first so the bytes outside the guest's access keep their value.
  */
-static void mmio_widened(const struct memory_region *mr, uint64_t off,
-			 uint8_t *buf, unsigned n, unsigned min, bool is_write)
+static void mmio_widened(const struct memory_region_ops *ops, void *opaque,
+			 uint64_t off, uint8_t *buf, unsigned n, unsigned min,
+			 bool is_write)
 {
-	const struct memory_region_ops *ops = mr->ops;
 	uint64_t base = off & ~(uint64_t)(min - 1);
 	unsigned shift = (unsigned)(off - base);
 	uint8_t tmp[8];
 
-	stn_le(tmp, min, ops->read(mr->opaque, base, min));
+	stn_le(tmp, min, ops->read(opaque, base, min));
 	if (is_write) {
 		memcpy(tmp + shift, buf, n);
-		ops->write(mr->opaque, base, ldn_le(tmp, min), min);
+		ops->write(opaque, base, ldn_le(tmp, min), min);
 	} else {
 		memcpy(buf, tmp + shift, n);
 	}
 }
 
-static void mmio_access(const struct memory_region *mr, uint64_t off,
-			uint8_t *buf, uint64_t len, bool is_write)
+static void mmio_access(const struct memory_region_ops *ops, void *opaque,
+			uint64_t off, uint8_t *buf, uint64_t len, bool is_write)
 {
-	const struct memory_region_ops *ops = mr->ops;
 	unsigned min = ops->min_access_size ? ops->min_access_size : 1;
 	unsigned max = ops->max_access_size ? ops->max_access_size : 4;
 	unsigned size;
@@ -277,11 +276,12 @@ static void mmio_access(const struct memory_region *mr, uint64_t off,
 			size = min - (unsigned)(off & (min - 1));
 			if (size > len)
 				size = (unsigned)len;
-			mmio_widened(mr, off, buf, size, min, is_write);
+			mmio_widened(ops, opaque, off, buf, size, min,
+				     is_write);
 		} else if (is_write) {
-			ops->write(mr->opaque, off, ldn_le(buf, size), size);
+			ops->write(opaque, off, ldn_le(buf, size), size);
 		} else {
-			stn_le(buf, size, ops->read(mr->opaque, off, size));
+			stn_le(buf, size, ops->read(opaque, off, size));
 		}
 		off += size;
 		buf += size;
@@ -291,12 +291,19 @@ static void mmio_access(const struct memory_region *mr, uint64_t off,
 
 /* ---- Read and write ---------------------------------------------------- */
 
+/* One naturally sized access the device accepts without splitting. */
+static inline bool mmio_direct(const struct flat_range *fr, uint64_t off,
+			       uint64_t len)
+{
+	return len <= 8 && !(len & (len - 1)) && len >= fr->min_size &&
+	       len <= fr->max_size && (fr->unaligned || !(off & (len - 1)));
+}
+
 static int as_access(struct address_space *as, uint64_t addr, uint8_t *buf,
 		     uint64_t len, bool is_write)
 {
 	const struct flat_view *fv = rcu_load(as->current);
 	const struct flat_range *fr;
-	struct memory_region *mr;
 	uint64_t chunk, off;
 	int ret = 0;
 
@@ -308,21 +315,34 @@ static int as_access(struct address_space *as, uint64_t addr, uint8_t *buf,
 		}
 		chunk = len - 1 <= fr->last - addr ? len : fr->last - addr + 1;
 		off = fr->offset + (addr - fr->start);
-		mr = fr->mr;
 		if (unlikely(is_write && fr->readonly)) {
 			stat_inc(as->id, ST_READONLY_WRITE);
-		} else if (mr->type == MR_MMIO) {
-			if (unlikely(mr->dev && !device_accepting(mr->dev))) {
+		} else if (fr->type == MR_MMIO) {
+			if (unlikely(fr->dev && !device_accepting(fr->dev))) {
 				stat_inc(as->id, ST_REJECTED);
 				goto unassigned;
 			}
-			if (!(is_write && fr->eventfds &&
-			      eventfd_hit(as, fv, addr, buf, chunk)))
-				mmio_access(mr, off, buf, chunk, is_write);
+			if (unlikely(is_write && fr->eventfds &&
+				     eventfd_hit(as, fv, addr, buf, chunk)))
+				goto next;
+			/* The common case: one access the device takes as is. */
+			if (likely(mmio_direct(fr, off, chunk))) {
+				if (is_write)
+					fr->ops->write(fr->opaque, off,
+						       ldn_le(buf, (unsigned)chunk),
+						       (unsigned)chunk);
+				else
+					stn_le(buf, (unsigned)chunk,
+					       fr->ops->read(fr->opaque, off,
+							     (unsigned)chunk));
+			} else {
+				mmio_access(fr->ops, fr->opaque, off, buf,
+					    chunk, is_write);
+			}
 		} else if (!is_write) {
-			memcpy(buf, mr->ram + off, chunk);
+			memcpy(buf, fr->ram + off, chunk);
 		} else {
-			memcpy(mr->ram + off, buf, chunk);
+			memcpy(fr->ram + off, buf, chunk);
 		}
 		goto next;
 unassigned:
@@ -384,7 +404,7 @@ int address_space_map(struct address_space *as, uint64_t addr, uint64_t len,
 	map->addr = addr;
 	map->is_write = is_write;
 	if (mr->type != MR_MMIO) {
-		map->host = mr->ram + fr->offset + (addr - fr->start);
+		map->host = fr->ram + fr->offset + (addr - fr->start);
 		map->len = mlen;
 		return 0;
 	}
@@ -402,7 +422,8 @@ int address_space_map(struct address_space *as, uint64_t addr, uint64_t len,
 	if (is_write)
 		memset(map->bounce, 0, mlen);
 	else
-		mmio_access(mr, map->offset, map->bounce, mlen, false);
+		mmio_access(mr->ops, mr->opaque, map->offset, map->bounce,
+			    mlen, false);
 	map->host = map->bounce;
 	map->len = mlen;
 	return 0;
@@ -417,7 +438,8 @@ void address_space_unmap(struct dma_map *map, uint64_t access_len)
 	if (map->bounce) {
 		if (map->is_write && access_len) {
 			if (!mr->dev || device_accepting(mr->dev))
-				mmio_access(mr, map->offset, map->bounce,
+				mmio_access(mr->ops, mr->opaque, map->offset,
+					    map->bounce,
 					    access_len < map->len ?
 					    access_len : map->len, true);
 			else

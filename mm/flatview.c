@@ -31,12 +31,16 @@ static void vb_insert(struct view_builder *vb, unsigned idx,
 	struct flat_range *n;
 
 	if (vb->nr == vb->cap) {
+		/* flat_range is cache-line aligned: no realloc() */
 		vb->cap = vb->cap ? vb->cap * 2 : 16;
-		n = realloc(vb->r, vb->cap * sizeof(*n));
+		n = aligned_alloc(64, vb->cap * sizeof(*n));
 		if (!n) {
 			vb->oom = true;
 			return;
 		}
+		if (vb->nr)
+			memcpy(n, vb->r, vb->nr * sizeof(*n));
+		free(vb->r);
 		vb->r = n;
 	}
 	memmove(&vb->r[idx + 1], &vb->r[idx], (vb->nr - idx) * sizeof(*fr));
@@ -199,6 +203,27 @@ static void view_free_rcu(struct rcu_head *head)
 	rcu_reclaim_end();
 }
 
+/* Copy what the dispatcher needs from the region into the range. */
+static void fr_cache_dispatch(struct flat_range *fr)
+{
+	struct memory_region *mr = fr->mr;
+	const struct memory_region_ops *ops = mr->ops;
+
+	fr->type = (uint8_t)mr->type;
+	fr->dev = mr->dev;
+	if (mr->type == MR_MMIO) {
+		fr->ops = ops;
+		fr->opaque = mr->opaque;
+		fr->min_size = (uint8_t)(ops->min_access_size ?
+					 ops->min_access_size : 1);
+		fr->max_size = (uint8_t)(ops->max_access_size ?
+					 ops->max_access_size : 4);
+		fr->unaligned = ops->unaligned;
+	} else {
+		fr->ram = mr->ram;
+	}
+}
+
 /* Build the view of @root; NULL if memory ran out.  Memory lock held. */
 static struct flat_view *view_build(struct memory_region *root)
 {
@@ -218,11 +243,13 @@ static struct flat_view *view_build(struct memory_region *root)
 			vb.r[n++] = vb.r[i];
 	}
 	fv->nr = n;
-	fv->ranges = vb.r;
+	fv->ranges = vb.r;		/* cache-line aligned by vb_insert */
+	vb.r = NULL;
 	fv->starts = malloc((n ? n : 1) * sizeof(*fv->starts));
 	if (!fv->starts || view_collect_ioeventfds(fv))
 		goto err_view;
 	for (i = 0; i < n; i++) {
+		fr_cache_dispatch(&fv->ranges[i]);
 		fv->starts[i] = fv->ranges[i].start;
 		memory_region_ref(fv->ranges[i].mr);	/* rule 4 */
 	}
@@ -230,6 +257,7 @@ static struct flat_view *view_build(struct memory_region *root)
 	return fv;
 
 err_view:
+	free(fv->ranges);
 	free(fv->starts);
 	free(fv);
 	fv = NULL;

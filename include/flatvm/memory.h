@@ -230,15 +230,29 @@ struct address_space {
 	struct cds_list_head listeners;
 };
 
-/* Published flat view: read under RCU (rule 6), immutable once built. */
+/*
+ * Published flat view: read under RCU (rule 6), immutable once built.
+ * A range is one cache line: besides its region it carries copies of
+ * what dispatch needs, so an access touches the range, the ops table
+ * (shared by all devices of a type) and the device's accepting flag.
+ */
 struct flat_range {
 	uint64_t start;
 	uint64_t last;			/* inclusive */
 	uint64_t offset;		/* in @mr of @start */
 	struct memory_region *mr;	/* a leaf: RAM, ROM or MMIO */
+	union {
+		uint8_t *ram;		/* RAM/ROM: mr->ram */
+		void *opaque;		/* MMIO: mr->opaque */
+	};
+	const struct memory_region_ops *ops;	/* MMIO: mr->ops */
+	struct device *dev;		/* mr->dev */
+	uint8_t type;			/* enum memory_region_type */
+	uint8_t min_size, max_size;	/* MMIO access sizes, defaults applied */
+	bool unaligned;
 	bool readonly;
 	bool eventfds;			/* some ioeventfd lies in this range */
-};
+} __attribute__((aligned(64)));
 
 struct flat_view {
 	uint64_t generation;		/* unique over all views */
