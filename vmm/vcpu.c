@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vCPUs: one thread each, a QSBR reader that is offline inside KVM_RUN
+ * and online while it dispatches an exit through the published views
+ * (rule 6: no lock, no reference on the way).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "flatvm/kvm.h"
+#include "flatvm/rcu.h"
+
+/* Kicks a vCPU out of KVM_RUN; the handler does nothing (EINTR is all). */
+#define SIG_VCPU_KICK	SIGUSR1
+
+static void kick_handler(int sig)
+{
+}
+
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void kick_install(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIG_VCPU_KICK, &sa, NULL);	/* no SA_RESTART */
+}
+
+const char *vcpu_stop_reason_name(enum vcpu_stop_reason r)
+{
+	static const char *const names[] = {
+		[VCPU_RUNNING] = "running",
+		[VCPU_STOP_REQUESTED] = "stopped",
+		[VCPU_STOP_HLT] = "halted",
+		[VCPU_STOP_SHUTDOWN] = "shutdown",
+		[VCPU_STOP_POWEROFF] = "poweroff",
+		[VCPU_STOP_ERROR] = "error",
+	};
+
+	return r < ARRAY_SIZE(names) ? names[r] : "?";
+}
+
+int vcpu_create(struct kvm *kvm, struct vcpu *vcpu, unsigned id,
+		struct error *err)
+{
+	void *run;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->kvm = kvm;
+	vcpu->id = id;
+	pthread_once(&kick_once, kick_install);
+	vcpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0)
+		return error_setf(err, errno, "KVM_CREATE_VCPU %u: %s", id,
+				  strerror(errno));
+	run = mmap(NULL, (size_t)kvm->run_size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		close(vcpu->fd);
+		return error_setf(err, errno, "mmap of vCPU %u run area: %s",
+				  id, strerror(errno));
+	}
+	vcpu->run = run;
+	pthread_mutex_init(&vcpu->lock, NULL);
+	pthread_cond_init(&vcpu->cond, NULL);
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, (size_t)vcpu->kvm->run_size);
+	if (vcpu->fd > 0)
+		close(vcpu->fd);
+	pthread_mutex_destroy(&vcpu->lock);
+	pthread_cond_destroy(&vcpu->cond);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+int vcpu_init_cpuid(struct vcpu *vcpu, unsigned ncpus, struct error *err)
+{
+	struct kvm_cpuid2 *cpuid;
+	unsigned n = 128, i;
+	int ret = 0;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return error_setf(err, ENOMEM, "out of memory");
+		cpuid->nent = n;
+		if (!ioctl(vcpu->kvm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			break;
+		free(cpuid);
+		if (errno != E2BIG || n >= 4096)
+			return error_setf(err, errno,
+					  "KVM_GET_SUPPORTED_CPUID: %s",
+					  strerror(errno));
+		n *= 2;
+	}
+	for (i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		switch (e->function) {
+		case 1:
+			/* Initial APIC id and logical processor count. */
+			e->ebx = (e->ebx & 0x0000ffff) | (vcpu->id << 24) |
+				 ((ncpus & 0xff) << 16);
+			e->ecx |= 1u << 31;	/* running on a hypervisor */
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = vcpu->id;	/* x2APIC id */
+			break;
+		case 0x40000000:
+			/* KVM signature, kept as KVM gives it */
+			break;
+		}
+	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid))
+		ret = error_setf(err, errno, "KVM_SET_CPUID2: %s",
+				 strerror(errno));
+	free(cpuid);
+	return ret;
+}
+
+/* ---- Exits ------------------------------------------------------------- */
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint32_t i;
+
+	vcpu->exits_io++;
+	if (!vcpu->kvm->io) {
+		if (run->io.direction == KVM_EXIT_IO_IN)
+			memset(data, 0xff, (size_t)run->io.size * run->io.count);
+		return;
+	}
+	for (i = 0; i < run->io.count; i++, data += run->io.size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			address_space_write(vcpu->kvm->io, run->io.port, data,
+					    run->io.size);
+		else
+			address_space_read(vcpu->kvm->io, run->io.port, data,
+					   run->io.size);
+	}
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len;
+
+	vcpu->exits_mmio++;
+	if (len > sizeof(run->mmio.data))
+		len = sizeof(run->mmio.data);
+	if (run->mmio.is_write)
+		address_space_write(vcpu->kvm->mem, run->mmio.phys_addr,
+				    run->mmio.data, len);
+	else
+		address_space_read(vcpu->kvm->mem, run->mmio.phys_addr,
+				   run->mmio.data, len);
+}
+
+/* Describe an exit that ends the guest: RIP and the bytes there. */
+static void describe_failure(struct vcpu *vcpu, const char *what)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint8_t insn[15];
+	unsigned n = 0, i;
+	int len;
+	char *p = vcpu->error;
+	size_t left = sizeof(vcpu->error);
+	uint64_t rip = 0;
+
+	if (!ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		rip = regs.rip;
+	if (!ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) && !(sregs.cr0 & 1))
+		rip += sregs.cs.base;		/* real mode: linear address */
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    (run->emulation_failure.flags &
+	     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		n = run->emulation_failure.insn_size;
+		if (n > sizeof(insn))
+			n = sizeof(insn);
+		memcpy(insn, run->emulation_failure.insn_bytes, n);
+	} else if (vcpu->kvm->mem && !(sregs.cr0 & (1u << 31))) {
+		/* No paging: RIP is a physical address. */
+		n = sizeof(insn);
+		address_space_read(vcpu->kvm->mem, rip, insn, n);
+	}
+	len = snprintf(p, left, "vCPU %u: %s at RIP %#llx", vcpu->id, what,
+		       (unsigned long long)rip);
+	if (len > 0 && (size_t)len < left && n) {
+		p += len;
+		left -= (size_t)len;
+		len = snprintf(p, left, ", instruction bytes:");
+		for (i = 0; i < n && len > 0 && (size_t)len < left; i++) {
+			p += len;
+			left -= (size_t)len;
+			len = snprintf(p, left, " %02x", insn[i]);
+		}
+	}
+}
+
+/* Returns VCPU_RUNNING to go on, or why to stop. */
+static enum vcpu_stop_reason handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char what[96];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		return VCPU_RUNNING;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		return VCPU_RUNNING;
+	case KVM_EXIT_INTR:
+		vcpu->exits_other++;
+		return VCPU_RUNNING;
+	case KVM_EXIT_HLT:
+		vcpu->exits_other++;
+		if (vcpu->ops && vcpu->ops->hlt && vcpu->ops->hlt(vcpu))
+			return VCPU_RUNNING;
+		return VCPU_STOP_HLT;
+	case KVM_EXIT_SHUTDOWN:
+		return VCPU_STOP_SHUTDOWN;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return run->system_event.type == KVM_SYSTEM_EVENT_RESET ?
+		       VCPU_STOP_SHUTDOWN : VCPU_STOP_POWEROFF;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what),
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			 "KVM emulation failure (suberror %u): the instruction cannot be emulated on this host" :
+			 "KVM internal error (suberror %u)",
+			 run->internal.suberror);
+		describe_failure(vcpu, what);
+		return VCPU_STOP_ERROR;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what),
+			 "VM entry failed (hardware reason %#llx)",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		describe_failure(vcpu, what);
+		return VCPU_STOP_ERROR;
+	default:
+		snprintf(what, sizeof(what), "unexpected KVM exit reason %u",
+			 run->exit_reason);
+		describe_failure(vcpu, what);
+		return VCPU_STOP_ERROR;
+	}
+}
+
+static bool wait_if_paused(struct vcpu *vcpu)
+{
+	bool stop;
+
+	pthread_mutex_lock(&vcpu->lock);
+	while (vcpu->paused && !vcpu->stop) {
+		rcu_thread_offline();
+		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+		rcu_thread_online();
+	}
+	stop = vcpu->stop;
+	pthread_mutex_unlock(&vcpu->lock);
+	return stop;
+}
+
+enum vcpu_stop_reason vcpu_run_loop(struct vcpu *vcpu)
+{
+	enum vcpu_stop_reason r = VCPU_RUNNING;
+	int ret;
+
+	while (r == VCPU_RUNNING) {
+		if (__atomic_load_n(&vcpu->paused, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&vcpu->stop, __ATOMIC_ACQUIRE)) {
+			if (wait_if_paused(vcpu)) {
+				r = VCPU_STOP_REQUESTED;
+				break;
+			}
+		}
+		rcu_thread_offline();
+		ret = ioctl(vcpu->fd, KVM_RUN, 0);
+		rcu_thread_online();
+		if (ret < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_store_n(&vcpu->run->immediate_exit, 0,
+						 __ATOMIC_RELAXED);
+				continue;
+			}
+			snprintf(vcpu->error, sizeof(vcpu->error),
+				 "vCPU %u: KVM_RUN failed: %s", vcpu->id,
+				 strerror(errno));
+			r = VCPU_STOP_ERROR;
+			break;
+		}
+		r = handle_exit(vcpu);
+	}
+	vcpu->reason = r;
+	return r;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
+	rcu_thread_register();
+	vcpu_run_loop(vcpu);
+	rcu_thread_unregister();
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu, struct error *err)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* The vCPU thread takes kicks; block the rest so main handles them. */
+	sigfillset(&all);
+	sigdelset(&all, SIG_VCPU_KICK);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		return error_setf(err, ret, "cannot start vCPU %u thread: %s",
+				  vcpu->id, strerror(ret));
+	vcpu->thread_started = true;
+	return 0;
+}
+
+enum vcpu_stop_reason vcpu_join(struct vcpu *vcpu)
+{
+	if (vcpu->thread_started) {
+		pthread_join(vcpu->thread, NULL);
+		vcpu->thread_started = false;
+	}
+	return vcpu->reason;
+}
+
+static void vcpu_kick(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
+	if (vcpu->thread_started)
+		pthread_kill(vcpu->thread, SIG_VCPU_KICK);
+}
+
+void vcpu_stop(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	__atomic_store_n(&vcpu->stop, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
+	vcpu_kick(vcpu);
+}
+
+void vcpu_pause(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	__atomic_store_n(&vcpu->paused, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vcpu->lock);
+	vcpu_kick(vcpu);
+}
+
+void vcpu_resume(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	__atomic_store_n(&vcpu->paused, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
+}
