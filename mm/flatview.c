@@ -19,70 +19,155 @@ static uint64_t next_generation = 1;	/* 0 never names a view */
 
 /* ---- Rendering --------------------------------------------------------- */
 
+/*
+ * Rendering has two steps.  render() walks the tree in precedence order
+ * (higher priority first, newest first among equals, aliases resolved,
+ * clipped to every container on the way) and collects the visible part
+ * of each leaf as a piece, numbered in that order: a lower number wins.
+ * view_sweep() then sorts the pieces by address and sweeps them with a
+ * min-heap on that number, emitting at each point the winning piece.
+ * O(n log n), so a machine with a thousand devices re-renders quickly.
+ */
+struct piece {
+	uint64_t start, last;
+	uint64_t offset;		/* in @mr of @start */
+	struct memory_region *mr;
+	unsigned seq;			/* precedence: lower wins */
+	bool readonly;
+};
+
 struct view_builder {
-	struct flat_range *r;
+	struct piece *p;
 	unsigned nr, cap;
+	struct flat_range *r;		/* the sweep's output */
+	unsigned nr_r, cap_r;
 	bool oom;
 };
 
-static void vb_insert(struct view_builder *vb, unsigned idx,
-		      const struct flat_range *fr)
+static void vb_piece(struct view_builder *vb, struct memory_region *mr,
+		     __int128 base, uint64_t s, uint64_t l, bool ro)
 {
-	struct flat_range *n;
+	struct piece *n;
 
 	if (vb->nr == vb->cap) {
-		/* flat_range is cache-line aligned: no realloc() */
 		vb->cap = vb->cap ? vb->cap * 2 : 16;
-		n = aligned_alloc(64, vb->cap * sizeof(*n));
+		n = realloc(vb->p, vb->cap * sizeof(*n));
 		if (!n) {
 			vb->oom = true;
 			return;
 		}
-		if (vb->nr)
-			memcpy(n, vb->r, vb->nr * sizeof(*n));
-		free(vb->r);
-		vb->r = n;
+		vb->p = n;
 	}
-	memmove(&vb->r[idx + 1], &vb->r[idx], (vb->nr - idx) * sizeof(*fr));
-	vb->r[idx] = *fr;
+	vb->p[vb->nr] = (struct piece){
+		.start = s, .last = l, .offset = (uint64_t)(s - base),
+		.mr = mr, .seq = vb->nr, .readonly = ro,
+	};
 	vb->nr++;
 }
 
-/*
- * Map [s, l] of leaf @mr (whose offset 0 sits at @base) wherever nothing
- * of higher precedence was rendered before.
- */
-static void vb_fill(struct view_builder *vb, struct memory_region *mr,
-		    __int128 base, uint64_t s, uint64_t l, bool ro)
+static void vb_emit(struct view_builder *vb, const struct piece *p,
+		    uint64_t s, uint64_t l)
 {
-	struct flat_range fr = { .mr = mr, .readonly = ro };
-	unsigned i = 0;
+	struct flat_range *n;
 
-	while (!vb->oom) {
-		while (i < vb->nr && vb->r[i].last < s)
-			i++;
-		if (i == vb->nr || vb->r[i].start > l) {
-			fr.start = s;
-			fr.last = l;
-			fr.offset = (uint64_t)(s - base);
-			vb_insert(vb, i, &fr);
+	if (vb->nr_r == vb->cap_r) {
+		/* flat_range is cache-line aligned: no realloc() */
+		vb->cap_r = vb->cap_r ? vb->cap_r * 2 : 16;
+		n = aligned_alloc(64, vb->cap_r * sizeof(*n));
+		if (!n) {
+			vb->oom = true;
 			return;
 		}
-		if (s < vb->r[i].start) {
-			fr.start = s;
-			fr.last = vb->r[i].start - 1;
-			fr.offset = (uint64_t)(s - base);
-			vb_insert(vb, i, &fr);
-			if (vb->oom)
-				return;
-			i++;
-		}
-		/* vb->r[i] covers s now */
-		if (vb->r[i].last >= l)
-			return;
-		s = vb->r[i].last + 1;
-		i++;
+		if (vb->nr_r)
+			memcpy(n, vb->r, vb->nr_r * sizeof(*n));
+		free(vb->r);
+		vb->r = n;
 	}
+	memset(&vb->r[vb->nr_r], 0, sizeof(*n));
+	vb->r[vb->nr_r].start = s;
+	vb->r[vb->nr_r].last = l;
+	vb->r[vb->nr_r].offset = p->offset + (s - p->start);
+	vb->r[vb->nr_r].mr = p->mr;
+	vb->r[vb->nr_r].readonly = p->readonly;
+	vb->nr_r++;
+}
+
+static int piece_cmp(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A binary min-heap of piece indices, keyed by precedence. */
+static void heap_push(unsigned *h, unsigned *n, const struct piece *p,
+		      unsigned v)
+{
+	unsigned i = (*n)++, up;
+
+	while (i && p[h[up = (i - 1) / 2]].seq > p[v].seq) {
+		h[i] = h[up];
+		i = up;
+	}
+	h[i] = v;
+}
+
+static void heap_pop(unsigned *h, unsigned *n, const struct piece *p)
+{
+	unsigned v = h[--(*n)], i = 0, c;
+
+	while ((c = 2 * i + 1) < *n) {
+		if (c + 1 < *n && p[h[c + 1]].seq < p[h[c]].seq)
+			c++;
+		if (p[h[c]].seq >= p[v].seq)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+}
+
+static void view_sweep(struct view_builder *vb)
+{
+	struct piece *p = vb->p;
+	unsigned n = vb->nr, i = 0, nh = 0, *heap;
+	uint64_t pos = 0, end;
+	const struct piece *top;
+
+	if (!n || vb->oom)
+		return;
+	heap = malloc(n * sizeof(*heap));
+	if (!heap) {
+		vb->oom = true;
+		return;
+	}
+	qsort(p, n, sizeof(*p), piece_cmp);
+	while (!vb->oom) {
+		if (!nh) {
+			if (i == n)
+				break;
+			pos = p[i].start;
+		}
+		while (i < n && p[i].start <= pos)
+			heap_push(heap, &nh, p, i++);
+		while (nh && p[heap[0]].last < pos)
+			heap_pop(heap, &nh, p);	/* ended before pos */
+		if (!nh)
+			continue;
+		top = &p[heap[0]];
+		end = top->last;
+		/* A piece that starts inside may win from its start on. */
+		if (i < n && p[i].start - 1 < end)
+			end = p[i].start - 1;
+		vb_emit(vb, top, pos, end);
+		if (end == UINT64_MAX)
+			break;
+		pos = end + 1;
+	}
+	free(heap);
 }
 
 static void render(struct view_builder *vb, struct memory_region *mr,
@@ -119,7 +204,7 @@ static void render(struct view_builder *vb, struct memory_region *mr,
 		ro = ro || mr->ram_prot_ro;
 		/* fall through */
 	case MR_MMIO:
-		vb_fill(vb, mr, base, (uint64_t)s, (uint64_t)l, ro);
+		vb_piece(vb, mr, base, (uint64_t)s, (uint64_t)l, ro);
 		break;
 	}
 }
@@ -232,18 +317,20 @@ static struct flat_view *view_build(struct memory_region *root)
 	unsigned i, n = 0;
 
 	render(&vb, root, 0, 0, (__int128)UINT64_MAX, false);
+	view_sweep(&vb);
+	free(vb.p);
 	fv = calloc(1, sizeof(*fv));
 	if (vb.oom || !fv)
 		goto err;
 	/* Merge neighbours that continue the same region. */
-	for (i = 0; i < vb.nr; i++) {
+	for (i = 0; i < vb.nr_r; i++) {
 		if (n && fr_can_merge(&vb.r[n - 1], &vb.r[i]))
 			vb.r[n - 1].last = vb.r[i].last;
 		else
 			vb.r[n++] = vb.r[i];
 	}
 	fv->nr = n;
-	fv->ranges = vb.r;		/* cache-line aligned by vb_insert */
+	fv->ranges = vb.r;		/* cache-line aligned by vb_emit */
 	vb.r = NULL;
 	fv->starts = malloc((n ? n : 1) * sizeof(*fv->starts));
 	if (!fv->starts || view_collect_ioeventfds(fv))
