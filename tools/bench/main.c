@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * flatvm-bench: measurements of flatvm's fast paths.
+ *
+ *   flatvm-bench <mode> [--seconds S] [--quick] [--json] [--help]
+ *
+ * Each mode is one entry of the table below; adding one (exit, startup,
+ * report) is an entry and a function taking the parsed options.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flatvm/compiler.h"
+#include "bench.h"
+
+#define DEFAULT_SECONDS	0.5
+#define QUICK_SECONDS	0.02
+#define MAX_SECONDS	600.0
+
+struct bench_mode {
+	const char *name;
+	const char *summary;
+	int (*run)(const struct bench_opts *opts);
+};
+
+static const struct bench_mode modes[] = {
+	{
+		.name = "dispatch",
+		.summary = "in-process MMIO dispatch: flatvm's RCU flat view against a global mutex and a rwlock",
+		.run = bench_dispatch,
+	},
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: flatvm-bench <mode> [options]\n"
+		"\n"
+		"modes:\n");
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		fprintf(out, "  %-10s %s\n", modes[i].name, modes[i].summary);
+	fprintf(out,
+		"\n"
+		"options:\n"
+		"  --seconds S  run each configuration for S seconds (default %.1f)\n"
+		"  --quick      tiny durations (%.2f s per configuration), for a smoke test\n"
+		"  --json       print one JSON object instead of the table\n"
+		"  --help       print this text\n"
+		"\n"
+		"Exit status: 0 when the measurement ran (a missed target is a result, not\n"
+		"a failure), 1 when it could not be set up, 2 for a usage error.\n",
+		DEFAULT_SECONDS, QUICK_SECONDS);
+}
+
+/* "dispatch, exit or startup": the names a user may type, for errors. */
+static void list_modes(FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		fprintf(out, "%s%s", i ? (i + 1 == ARRAY_SIZE(modes) ?
+					  " or " : ", ") : "",
+			modes[i].name);
+}
+
+static const struct bench_mode *find_mode(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		if (!strcmp(modes[i].name, name))
+			return &modes[i];
+	return NULL;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	v = strtod(s, &end);
+	if (end == s || *end || !isfinite(v) || v <= 0 || v > MAX_SECONDS) {
+		fprintf(stderr,
+			"flatvm-bench: invalid --seconds '%s': expected a number of seconds above 0 and at most %.0f\n",
+			s, MAX_SECONDS);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts opts = { .seconds = DEFAULT_SECONDS };
+	const struct bench_mode *mode = NULL;
+	bool seconds_given = false;
+	const char *arg, *val;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return BENCH_EXIT_OK;
+		} else if (!strcmp(arg, "--quick")) {
+			opts.quick = true;
+		} else if (!strcmp(arg, "--json")) {
+			opts.json = true;
+		} else if (!strcmp(arg, "--seconds") ||
+			   !strncmp(arg, "--seconds=", 10)) {
+			if (arg[9] == '=') {
+				val = arg + 10;
+			} else if (i + 1 < argc) {
+				val = argv[++i];
+			} else {
+				fprintf(stderr,
+					"flatvm-bench: --seconds needs a value, e.g. --seconds 0.5\n");
+				return BENCH_EXIT_USAGE;
+			}
+			if (parse_seconds(val, &opts.seconds))
+				return BENCH_EXIT_USAGE;
+			seconds_given = true;
+		} else if (arg[0] == '-') {
+			fprintf(stderr,
+				"flatvm-bench: unknown option '%s'; expected --seconds S, --quick, --json or --help\n",
+				arg);
+			return BENCH_EXIT_USAGE;
+		} else if (mode) {
+			fprintf(stderr,
+				"flatvm-bench: unexpected argument '%s' after mode '%s'; expected one mode and options\n",
+				arg, mode->name);
+			return BENCH_EXIT_USAGE;
+		} else if (!(mode = find_mode(arg))) {
+			fprintf(stderr, "flatvm-bench: unknown mode '%s'; expected ",
+				arg);
+			list_modes(stderr);
+			fprintf(stderr, "\n");
+			return BENCH_EXIT_USAGE;
+		}
+	}
+	if (!mode) {
+		fprintf(stderr, "flatvm-bench: no mode given; expected ");
+		list_modes(stderr);
+		fprintf(stderr, "\n\n");
+		usage(stderr);
+		return BENCH_EXIT_USAGE;
+	}
+	if (opts.quick && !seconds_given)
+		opts.seconds = QUICK_SECONDS;
+	return mode->run(&opts);
+}
