@@ -23,11 +23,15 @@ enum {
  * @seconds: how long each measured configuration runs.
  * @quick: tiny durations, for a smoke test; @seconds is already reduced.
  * @json: print one JSON object instead of the human table.
+ * @no_pin: leave thread placement to the scheduler.  By default reader i
+ *	runs on CPU i and the churn thread on the last CPU, so a measurement
+ *	does not depend on where the scheduler happens to put them.
  */
 struct bench_opts {
 	double seconds;
 	bool quick;
 	bool json;
+	bool no_pin;
 };
 
 /**

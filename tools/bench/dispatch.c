@@ -507,12 +507,25 @@ reader_loop(struct reader *r, enum dispatcher d)
 	r->failures = failures;
 }
 
+/* Pin the calling thread to @cpu (modulo the CPUs online), unless --no-pin. */
+static void pin_self(const struct bench *b, long cpu)
+{
+	cpu_set_t set;
+
+	if (b->opts->no_pin || b->cpus < 1)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET((int)(cpu % b->cpus), &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 	struct run *run = r->run;
 	uint64_t t0, cpu0;
 
+	pin_self(run->b, r - run->readers);
 	rcu_thread_register();
 	rcu_thread_offline();			/* across the wait */
 	gate_wait(&run->gate);
@@ -623,6 +636,7 @@ static void *churn_main(void *arg)
 
 	/* Wake on time: the default 50 us slack is half a period. */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	pin_self(c->run->b, c->run->b->cpus - 1);
 	rcu_thread_register();
 	rcu_thread_offline();		/* online only inside a cycle */
 	gate_wait(&c->run->gate);
@@ -908,6 +922,7 @@ static void print_json(struct bench *b, const struct targets *t)
 	printf("  \"mode\": \"dispatch\",\n");
 	printf("  \"seconds_per_config\": %.4f,\n", b->opts->seconds);
 	printf("  \"quick\": %s,\n", b->opts->quick ? "true" : "false");
+	printf("  \"pinned\": %s,\n", b->opts->no_pin ? "false" : "true");
 	printf("  \"cpus\": %ld,\n", b->cpus);
 	printf("  \"access_size\": %d,\n", ACCESS_SIZE);
 	printf("  \"addresses\": \"pregenerated\",\n");
@@ -1066,8 +1081,11 @@ int bench_dispatch(const struct bench_opts *opts)
 		if (!opts->json) {
 			printf("flatvm-bench dispatch: %.2f s per configuration, %ld CPUs online, %d-byte reads\n",
 			       opts->seconds, b->cpus, ACCESS_SIZE);
-			printf("addresses pre-generated per reader (%d-entry xorshift32 ring, same for every dispatcher); flatvm readers announce a quiescent state every %d reads\n\n",
+			printf("addresses pre-generated per reader (%d-entry xorshift32 ring, same for every dispatcher); flatvm readers announce a quiescent state every %d reads\n",
 			       ADDR_RING, QUIESCENT_EVERY);
+			printf("%s\n\n", opts->no_pin ?
+			       "threads placed by the scheduler (--no-pin)" :
+			       "reader i pinned to CPU i, the churn thread to the last CPU (--no-pin to disable)");
 			fflush(stdout);
 		}
 		ret = bench_run(b, &err);

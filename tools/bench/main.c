@@ -49,6 +49,7 @@ static void usage(FILE *out)
 		"  --seconds S  run each configuration for S seconds (default %.1f)\n"
 		"  --quick      tiny durations (%.2f s per configuration), for a smoke test\n"
 		"  --json       print one JSON object instead of the table\n"
+		"  --no-pin     do not pin reader i to CPU i and the churn thread to the last CPU\n"
 		"  --help       print this text\n"
 		"\n"
 		"Exit status: 0 when the measurement ran (a missed target is a result, not\n"
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
 			opts.quick = true;
 		} else if (!strcmp(arg, "--json")) {
 			opts.json = true;
+		} else if (!strcmp(arg, "--no-pin")) {
+			opts.no_pin = true;
 		} else if (!strcmp(arg, "--seconds") ||
 			   !strncmp(arg, "--seconds=", 10)) {
 			if (arg[9] == '=') {
@@ -126,7 +129,7 @@ int main(int argc, char **argv)
 			seconds_given = true;
 		} else if (arg[0] == '-') {
 			fprintf(stderr,
-				"flatvm-bench: unknown option '%s'; expected --seconds S, --quick, --json or --help\n",
+				"flatvm-bench: unknown option '%s'; expected --seconds S, --quick, --json, --no-pin or --help\n",
 				arg);
 			return BENCH_EXIT_USAGE;
 		} else if (mode) {
