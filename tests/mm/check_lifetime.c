@@ -3,8 +3,11 @@
  * The six lifetime rules of DESIGN.md, one scenario (or more) each.  Every
  * test would fail if the rule it names were broken.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "testdev.h"
@@ -434,6 +437,284 @@ START_TEST(rule6_dispatch_takes_no_reference)
 }
 END_TEST
 
+/*
+ * Rule 1, defensive half: a lookup through the view that meets an owner
+ * whose count is already zero must fail cleanly (get-unless-zero), not
+ * abort.  White-box: while rule 4 holds this state cannot be reached
+ * legitimately, so the count is forced to zero for the duration of the call.
+ */
+struct sowner {
+	struct object obj;
+	struct memory_region r;
+};
+
+START_TEST(rule1_map_uses_get_unless_zero)
+{
+	static const struct object_class cls = {
+		.name = "sowner", .size = sizeof(struct sowner),
+	};
+	static struct sowner so;
+	struct error err = { 0 };
+	struct dma_map m;
+	long saved;
+
+	machine_setup();
+	object_init_static(&so.obj, &cls, "sowner");
+	ck_assert_int_eq(memory_region_init_ram(&so.r, &so.obj, "r", 0x1000,
+						&err), 0);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x300000, &so.r,
+						     &err), 0);
+	saved = object_refcount(&so.obj);
+	__atomic_store_n(&so.obj.ref, 0, __ATOMIC_RELAXED);	/* "finalizing" */
+	ck_assert_int_eq(address_space_map(&as, 0x300000, 16, false, &m),
+			 -EFAULT);
+	ck_assert_ptr_null(m.mr);
+	ck_assert_int_eq(object_refcount(&so.obj), 0);	/* not resurrected */
+	__atomic_store_n(&so.obj.ref, saved, __ATOMIC_RELAXED);
+	ck_assert_int_eq(memory_region_del_subregion(&sysmem, &so.r, &err), 0);
+	rcu_flush();
+	object_unref(&so.obj);
+	machine_teardown();
+}
+END_TEST
+
+/* Rule 5: from unrealize on, no new DMA mapping reaches the device either. */
+static struct {
+	int ret;
+	struct memory_region *mr;
+	long refs_before, refs_after;
+} map_during_unrealize;
+
+static void map_during_unrealize_hook(struct tdev *t)
+{
+	struct dma_map m;
+
+	/* The published view still maps the device here. */
+	map_during_unrealize.refs_before = object_refcount(&t->dev.obj);
+	map_during_unrealize.ret = address_space_map(&as, 0x10000000, 4, false,
+						     &m);
+	map_during_unrealize.mr = m.mr;
+	map_during_unrealize.refs_after = object_refcount(&t->dev.obj);
+	if (!map_during_unrealize.ret)
+		address_space_unmap(&m, 0);
+}
+
+START_TEST(rule5_no_new_dma_map_after_unrealize)
+{
+	struct error err = { 0 };
+	struct tdev *t;
+
+	machine_setup();
+	tdev_finalized = 0;
+	t = tdev_create("dev3", 3);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x10000000,
+						     &t->mmio, &err), 0);
+	tdev_unrealize_hook = map_during_unrealize_hook;
+	ck_assert_int_eq(device_unplug(&t->dev, &err), 0);
+	tdev_unrealize_hook = NULL;
+	ck_assert_int_eq(map_during_unrealize.ret, -EFAULT);
+	ck_assert_ptr_null(map_during_unrealize.mr);
+	ck_assert_int_eq(map_during_unrealize.refs_after,
+			 map_during_unrealize.refs_before);
+	ck_assert_int_eq(t->reads, 0);		/* no bounce read either */
+	rcu_flush();
+	ck_assert_int_eq(tdev_finalized, 1);
+	machine_teardown();
+}
+END_TEST
+
+/* Rule 5: all of a device's regions leave in one transaction (one view). */
+static struct {
+	struct memory_listener l;
+	int commits, dels;
+} txl;
+
+static void txl_commit(struct memory_listener *l)
+{
+	txl.commits++;
+}
+
+static void txl_del(struct memory_listener *l,
+		    const struct memory_region_section *s)
+{
+	txl.dels++;
+}
+
+START_TEST(rule5_unplug_detaches_in_one_transaction)
+{
+	struct error err = { 0 };
+	struct memory_region *ram;
+	struct tdev *t;
+
+	machine_setup();
+	tdev_finalized = 0;
+	t = tdev_create("dev4", 4);
+	ram = memory_region_new_ram(&t->dev.obj, "ram", 0x1000, &err);
+	ck_assert_ptr_nonnull(ram);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x10000000,
+						     &t->mmio, &err), 0);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x20000000,
+						     ram, &err), 0);
+	memset(&txl, 0, sizeof(txl));
+	txl.l.name = "txl";
+	txl.l.commit = txl_commit;
+	txl.l.region_del = txl_del;
+	memory_listener_register(&txl.l, &as);
+	txl.commits = txl.dels = 0;
+	ck_assert_int_eq(device_unplug(&t->dev, &err), 0);
+	ck_assert_int_eq(txl.dels, 2);
+	ck_assert_int_eq(txl.commits, 1);	/* one new view, not one per region */
+	/* A parent and its embedded child device: still one new view. */
+	{
+		struct xparent *p = xparent_create("x1");
+
+		ck_assert_int_eq(memory_region_add_subregion(&sysmem,
+							     0xfe000000,
+							     &p->regs, &err), 0);
+		ck_assert_int_eq(memory_region_add_subregion(&sysmem,
+							     0x30000000,
+							     &p->child.buf,
+							     &err), 0);
+		txl.commits = txl.dels = 0;
+		ck_assert_int_eq(device_unplug(&p->dev, &err), 0);
+		ck_assert_int_eq(txl.dels, 2);
+		ck_assert_int_eq(txl.commits, 1);
+		xparent_finalized = xchild_finalized = 0;
+	}
+	memory_listener_unregister(&txl.l);
+	rcu_flush();
+	ck_assert_int_eq(tdev_finalized, 1);
+	ck_assert_int_eq(xparent_finalized, 1);
+	ck_assert_int_eq(xchild_finalized, 1);
+	xparent_finalized = xchild_finalized = 0;
+	machine_teardown();
+}
+END_TEST
+
+
+/* Rule 6: no global lock: dispatch completes while a writer holds the
+ * memory lock (a transaction is open on another thread). */
+static int lockfree_done;
+
+static void *lockfree_reader(void *arg)
+{
+	uint32_t v = 0;
+
+	rcu_thread_register();
+	address_space_read(&as, 0x10000000, &v, 4);
+	__atomic_store_n(&lockfree_done, 1, __ATOMIC_RELEASE);
+	rcu_thread_unregister();
+	return NULL;
+}
+
+START_TEST(rule6_dispatch_takes_no_global_lock)
+{
+	struct error err = { 0 };
+	struct timespec ts = { 0, 1000000 };
+	struct tdev *t;
+	pthread_t tid;
+	int i;
+
+	machine_setup();
+	t = tdev_create("dev5", 5);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x10000000,
+						     &t->mmio, &err), 0);
+	lockfree_done = 0;
+	memory_region_transaction_begin();	/* holds the memory lock */
+	ck_assert_int_eq(pthread_create(&tid, NULL, lockfree_reader, NULL), 0);
+	for (i = 0; i < 2000 && !__atomic_load_n(&lockfree_done,
+						 __ATOMIC_ACQUIRE); i++)
+		nanosleep(&ts, NULL);
+	ck_assert_msg(__atomic_load_n(&lockfree_done, __ATOMIC_ACQUIRE),
+		      "dispatch blocked on the memory lock");
+	memory_region_transaction_commit();
+	pthread_join(tid, NULL);
+	ck_assert_int_eq(t->reads, 1);
+	ck_assert_int_eq(device_unplug(&t->dev, &err), 0);
+	machine_teardown();
+}
+END_TEST
+
+/*
+ * Rules 4/6 under ThreadSanitizer, deterministic: one reader touches the
+ * view and the device once, goes offline, and stays quiet (no
+ * synchronization TSan can see) while the device is unplugged and
+ * reclaimed on the call_rcu thread.  Only the quiescent-state release /
+ * reclaim acquire of include/flatvm/rcu.h orders the two; without it (or
+ * with a reclamation that does not wait for readers) TSan reports.  The
+ * reader's history is short, so the report is not lost.
+ */
+static int tsan_read_done, tsan_stop;
+static uint32_t tsan_val;
+
+static void *tsan_reader(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	rcu_thread_register();
+	address_space_read(&as, 0x10000000, &tsan_val, 4);
+	rcu_thread_offline();
+	__atomic_store_n(&tsan_read_done, 1, __ATOMIC_RELAXED);
+	while (!__atomic_load_n(&tsan_stop, __ATOMIC_RELAXED))
+		nanosleep(&ts, NULL);
+	rcu_thread_online();
+	rcu_thread_unregister();
+	return NULL;
+}
+
+START_TEST(rule46_reader_then_reclaim_ordered_for_tsan)
+{
+	struct timespec ts = { 0, 1000000 };
+	struct error err = { 0 };
+	struct tdev *t;
+	pthread_t tid;
+
+	machine_setup();
+	tdev_finalized = 0;
+	tsan_read_done = tsan_stop = 0;
+	t = tdev_create("dev6", 6);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x10000000,
+						     &t->mmio, &err), 0);
+	ck_assert_int_eq(pthread_create(&tid, NULL, tsan_reader, NULL), 0);
+	while (!__atomic_load_n(&tsan_read_done, __ATOMIC_RELAXED))
+		nanosleep(&ts, NULL);
+	ck_assert_int_eq(device_unplug(&t->dev, &err), 0);
+	rcu_flush();		/* view and device freed on the call_rcu thread */
+	ck_assert_int_eq(__atomic_load_n(&tdev_finalized, __ATOMIC_RELAXED), 1);
+	__atomic_store_n(&tsan_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(tid, NULL);
+	ck_assert_uint_eq(tsan_val, TDEV_MAGIC | 6);
+	machine_teardown();
+}
+END_TEST
+
+/* Rule 4 (struct dma_map doc): a bounce write-back goes to the mapped
+ * region or is dropped; never to whatever is mapped there now. */
+START_TEST(rule4_bounce_writeback_never_reaches_a_new_device)
+{
+	struct error err = { 0 };
+	struct tdev *a, *b;
+	struct dma_map m;
+	uint32_t v = 0x1234;
+
+	machine_setup();
+	a = tdev_create("devA", 10);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x10000000,
+						     &a->mmio, &err), 0);
+	ck_assert_int_eq(address_space_map(&as, 0x10000004, 4, true, &m), 0);
+	ck_assert_int_eq(device_unplug(&a->dev, &err), 0);
+	rcu_flush();
+	b = tdev_create("devB", 11);
+	ck_assert_int_eq(memory_region_add_subregion(&sysmem, 0x10000000,
+						     &b->mmio, &err), 0);
+	memcpy(m.host, &v, 4);
+	address_space_unmap(&m, 4);
+	ck_assert_int_eq(b->writes, 0);
+	ck_assert_int_eq(device_unplug(&b->dev, &err), 0);
+	machine_teardown();
+}
+END_TEST
+
 static Suite *lifetime_suite(void)
 {
 	Suite *s = suite_create("lifetime");
@@ -468,6 +749,15 @@ static Suite *lifetime_suite(void)
 
 	tc = rcu_tcase("rule6", 10);
 	tcase_add_test(tc, rule6_dispatch_takes_no_reference);
+	tcase_add_test(tc, rule6_dispatch_takes_no_global_lock);
+	tcase_add_test(tc, rule46_reader_then_reclaim_ordered_for_tsan);
+	suite_add_tcase(s, tc);
+
+	tc = rcu_tcase("rules-more", 10);
+	tcase_add_test(tc, rule1_map_uses_get_unless_zero);
+	tcase_add_test(tc, rule5_no_new_dma_map_after_unrealize);
+	tcase_add_test(tc, rule5_unplug_detaches_in_one_transaction);
+	tcase_add_test(tc, rule4_bounce_writeback_never_reaches_a_new_device);
 	suite_add_tcase(s, tc);
 	return s;
 }
