@@ -320,6 +320,8 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	rcu_thread_register();
 	vcpu_run_loop(vcpu);
+	if (vcpu->ops && vcpu->ops->stopped)
+		vcpu->ops->stopped(vcpu, vcpu->reason);
 	rcu_thread_unregister();
 	return NULL;
 }

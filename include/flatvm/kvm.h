@@ -90,6 +90,8 @@ struct vcpu;
 struct vcpu_ops {
 	/* HLT exit: return true to keep running (e.g. interrupts pending). */
 	bool (*hlt)(struct vcpu *vcpu);
+	/* The vCPU's thread left its run loop (vcpu_start() threads only). */
+	void (*stopped)(struct vcpu *vcpu, enum vcpu_stop_reason why);
 };
 
 struct vcpu {

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The x86 microVM, assembled.
+ *
+ * Memory: one RAM region ("ram") seen through two aliases, below the
+ * 32-bit MMIO hole and above 4 GiB, as QEMU's pc machine does; ACPI
+ * tables in the BIOS area of low RAM.  KVM is a listener of both address
+ * spaces.  Devices are children of /machine and are mapped by the
+ * machine; they see only irq lines and address spaces.
+ *
+ * Threads: the main thread runs machine_run()'s event loop (console
+ * input, signals, stop requests); one thread per vCPU; device I/O
+ * threads; liburcu's call_rcu thread.  Stopping is a request (an eventfd
+ * the main loop waits on); only the main thread stops and joins vCPUs.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/sysinfo.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "flatvm/acpi.h"
+#include "flatvm/machine.h"
+#include "flatvm/rcu.h"
+
+struct machine {
+	struct object obj;		/* /machine */
+	struct machine_config cfg;
+	struct memory_region sysmem;
+	struct memory_region iospace;
+	struct memory_region ram;
+	struct memory_region ram_below_4g;
+	struct memory_region ram_above_4g;
+	struct address_space mem;
+	struct address_space io;
+	bool mem_ready, io_ready;
+	struct kvm kvm;
+	bool kvm_open;
+	struct irq_line irq[LAYOUT_GSI_MAX + 1];
+	struct vcpu vcpu[KVM_MAX_VCPUS];
+	unsigned nr_vcpus;
+	/* Stop request: first one wins.  Protected by stop_lock. */
+	pthread_mutex_t stop_lock;
+	enum machine_stop stop;
+	int status;
+	char stop_msg[512];
+	int stop_fd;			/* eventfd the main loop waits on */
+};
+
+static const struct object_class machine_class = {
+	.name = "machine",
+	.size = sizeof(struct machine),
+};
+
+int machine_parse_size(const char *s, uint64_t *out, struct error *err)
+{
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	if (!s || !*s || *s == '-')
+		return error_setf(err, EINVAL,
+				  "invalid size '%s': expected a number with an optional K, M or G suffix, e.g. 256M",
+				  s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return error_setf(err, EINVAL,
+				  "invalid size '%s': expected a number with an optional K, M or G suffix, e.g. 256M",
+				  s);
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't': case 'T':
+		shift = 40;
+		end++;
+		break;
+	}
+	if (*end == 'i' || *end == 'B' || *end == 'b')	/* "256MiB", "1GB" */
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return error_setf(err, EINVAL,
+				  "invalid size '%s': unexpected '%s'; expected a number with an optional K, M or G suffix",
+				  s, end);
+	if (shift && v > (UINT64_MAX >> shift))
+		return error_setf(err, ERANGE, "size '%s' is too large", s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void machine_request_stop(struct machine *m, enum machine_stop why,
+			  int status)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&m->stop_lock);
+	if (m->stop == MACHINE_RUNNING) {
+		m->stop = why;
+		m->status = status;
+	}
+	pthread_mutex_unlock(&m->stop_lock);
+	if (write(m->stop_fd, &one, sizeof(one)) < 0)
+		pr_warn_once("machine: cannot signal a stop request: %s",
+			     strerror(errno));
+}
+
+static void machine_stop_error(struct machine *m, const char *msg)
+{
+	pthread_mutex_lock(&m->stop_lock);
+	if (m->stop == MACHINE_RUNNING)
+		snprintf(m->stop_msg, sizeof(m->stop_msg), "%s", msg);
+	pthread_mutex_unlock(&m->stop_lock);
+	machine_request_stop(m, MACHINE_ERROR, 1);
+}
+
+/* ---- Interrupt lines --------------------------------------------------- */
+
+static void kvm_irq_set(struct irq_line *line, bool level)
+{
+	struct machine *m = line->opaque;
+
+	if (kvm_set_irq_line(&m->kvm, line->gsi, level))
+		pr_warn_once("KVM_IRQ_LINE gsi %u failed", line->gsi);
+}
+
+/* ---- vCPU hooks -------------------------------------------------------- */
+
+static struct machine *vcpu_machine(struct vcpu *vcpu)
+{
+	return vcpu->opaque;
+}
+
+static void vcpu_stopped(struct vcpu *vcpu, enum vcpu_stop_reason why)
+{
+	struct machine *m = vcpu_machine(vcpu);
+
+	switch (why) {
+	case VCPU_STOP_REQUESTED:
+		break;
+	case VCPU_STOP_SHUTDOWN:
+	case VCPU_STOP_POWEROFF:
+		/* Triple fault or a reset request: a microVM ends (status 0). */
+		machine_request_stop(m, MACHINE_POWEROFF, 0);
+		break;
+	case VCPU_STOP_HLT:
+		/* No irqchip to wake it: nothing will ever run again. */
+		machine_request_stop(m, MACHINE_POWEROFF, 0);
+		break;
+	case VCPU_STOP_ERROR:
+	default:
+		machine_stop_error(m, vcpu->error[0] ? vcpu->error :
+				   "vCPU stopped with an error");
+		break;
+	}
+}
+
+static const struct vcpu_ops machine_vcpu_ops = {
+	.stopped = vcpu_stopped,
+};
+
+/* ---- Construction ------------------------------------------------------ */
+
+static int machine_memory_init(struct machine *m, struct error *err)
+{
+	uint64_t size = m->cfg.mem_size;
+	uint64_t low = size < LAYOUT_MMIO_HOLE_START ? size :
+		       LAYOUT_MMIO_HOLE_START;
+	int ret;
+
+	ret = memory_region_init(&m->sysmem, &m->obj, "system", UINT64_MAX,
+				 err);
+	if (ret)
+		return ret;
+	ret = memory_region_init(&m->iospace, &m->obj, "io", 0x10000, err);
+	if (ret)
+		return ret;
+	ret = memory_region_init_ram(&m->ram, &m->obj, "ram", size, err);
+	if (ret) {
+		error_prepend(err, "guest RAM (--mem): ");
+		return ret;
+	}
+	memory_region_transaction_begin();
+	ret = memory_region_init_alias(&m->ram_below_4g, &m->obj,
+				       "ram-below-4g", &m->ram, 0, low, err);
+	if (!ret)
+		ret = memory_region_add_subregion(&m->sysmem, 0,
+						  &m->ram_below_4g, err);
+	if (!ret && size > low) {
+		ret = memory_region_init_alias(&m->ram_above_4g, &m->obj,
+					       "ram-above-4g", &m->ram, low,
+					       size - low, err);
+		if (!ret)
+			ret = memory_region_add_subregion(&m->sysmem,
+							  LAYOUT_HIGH_RAM_BASE,
+							  &m->ram_above_4g,
+							  err);
+	}
+	memory_region_transaction_commit();
+	if (ret)
+		return ret;
+	ret = address_space_init(&m->mem, &m->sysmem, "memory", err);
+	if (ret)
+		return ret;
+	m->mem_ready = true;
+	ret = address_space_init(&m->io, &m->iospace, "io", err);
+	if (ret)
+		return ret;
+	m->io_ready = true;
+	return 0;
+}
+
+static int machine_kvm_init(struct machine *m, struct error *err)
+{
+	unsigned i;
+	int ret;
+
+	ret = kvm_open(&m->kvm, err);
+	if (ret)
+		return ret;
+	m->kvm_open = true;
+	/* Needed on Intel VMX for real mode: three pages below 4 GiB. */
+	ioctl(m->kvm.vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
+	ret = kvm_create_irqchip(&m->kvm, err);
+	if (ret)
+		return ret;
+	for (i = 0; i <= LAYOUT_GSI_MAX; i++)
+		m->irq[i] = (struct irq_line){
+			.set = kvm_irq_set, .gsi = i, .opaque = m,
+		};
+	return kvm_attach_memory(&m->kvm, &m->mem, &m->io, err);
+}
+
+static int machine_acpi_init(struct machine *m, struct error *err)
+{
+	struct acpi_config cfg = {
+		.ncpus = m->cfg.ncpus,
+		.base_gpa = LAYOUT_ACPI_BASE,
+		.ioapic_addr = (uint32_t)LAYOUT_IOAPIC,
+		.sleep_port = LAYOUT_PORT_ACPI_SLEEP,
+		.serial = true,
+		.i8042 = true,
+		.rtc = true,
+	};
+	struct acpi_tables t;
+	int ret;
+
+	ret = acpi_build(&cfg, &t, err);
+	if (ret)
+		return ret;
+	if (t.len > LAYOUT_ACPI_MAX) {
+		acpi_tables_free(&t);
+		return error_setf(err, E2BIG, "ACPI tables too large (%zu bytes)",
+				  t.len);
+	}
+	address_space_write(&m->mem, LAYOUT_ACPI_BASE, t.blob, t.len);
+	acpi_tables_free(&t);
+	return 0;
+}
+
+static int machine_vcpus_init(struct machine *m, struct error *err)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < m->cfg.ncpus; i++) {
+		ret = vcpu_create(&m->kvm, &m->vcpu[i], i, err);
+		if (ret)
+			return ret;
+		m->nr_vcpus++;
+		m->vcpu[i].ops = &machine_vcpu_ops;
+		m->vcpu[i].opaque = m;
+		ret = vcpu_init_cpuid(&m->vcpu[i], m->cfg.ncpus, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int machine_check_config(const struct machine_config *cfg,
+				struct error *err)
+{
+	struct sysinfo si;
+
+	if (cfg->mem_size < MACHINE_MIN_MEM)
+		return error_setf(err, EINVAL,
+				  "--mem %llu MiB is too small: a microVM needs at least %llu MiB",
+				  (unsigned long long)(cfg->mem_size >> 20),
+				  (unsigned long long)(MACHINE_MIN_MEM >> 20));
+	if (cfg->mem_size > MACHINE_MAX_MEM)
+		return error_setf(err, EINVAL,
+				  "--mem %llu GiB is too large: at most %llu GiB",
+				  (unsigned long long)(cfg->mem_size >> 30),
+				  (unsigned long long)(MACHINE_MAX_MEM >> 30));
+	if (!sysinfo(&si) &&
+	    cfg->mem_size > (uint64_t)si.totalram * si.mem_unit)
+		return error_setf(err, EINVAL,
+				  "--mem %llu MiB is more than this host's %llu MiB of RAM",
+				  (unsigned long long)(cfg->mem_size >> 20),
+				  (unsigned long long)(((uint64_t)si.totalram *
+							si.mem_unit) >> 20));
+	if (cfg->ncpus < 1 || cfg->ncpus > KVM_MAX_VCPUS)
+		return error_setf(err, EINVAL,
+				  "--cpus %u: expected 1 to %u", cfg->ncpus,
+				  KVM_MAX_VCPUS);
+	if (cfg->ndisks > MACHINE_MAX_DISKS)
+		return error_setf(err, EINVAL, "at most %u --disk options",
+				  MACHINE_MAX_DISKS);
+	return 0;
+}
+
+struct machine *machine_create(const struct machine_config *cfg,
+			       struct error *err)
+{
+	struct machine *m;
+	int ret;
+
+	if (machine_check_config(cfg, err))
+		return NULL;
+	m = (struct machine *)object_new(&machine_class);
+	if (!m) {
+		error_setf(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	pthread_mutex_init(&m->stop_lock, NULL);
+	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->stop_fd < 0) {
+		error_setf(err, errno, "eventfd: %s", strerror(errno));
+		goto err;
+	}
+	if (object_add_child(object_root(), "machine", &m->obj, err))
+		goto err;
+	object_unref(&m->obj);		/* the tree holds it */
+
+	ret = machine_memory_init(m, err);
+	if (!ret)
+		ret = machine_kvm_init(m, err);
+	if (!ret)
+		ret = machine_acpi_init(m, err);
+	if (!ret)
+		ret = machine_vcpus_init(m, err);
+	if (ret)
+		goto err_destroy;
+	return m;
+
+err:
+	if (m->stop_fd >= 0)
+		close(m->stop_fd);
+	object_unref(&m->obj);
+	return NULL;
+err_destroy:
+	machine_destroy(m);
+	return NULL;
+}
+
+/* ---- Running ----------------------------------------------------------- */
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void console_raw(int fd)
+{
+	struct termios tio;
+
+	if (!isatty(fd) || tcgetattr(fd, &saved_tio))
+		return;
+	tio = saved_tio;
+	tio.c_lflag &= ~(ICANON | ECHO | ISIG);
+	tio.c_iflag &= ~(ICRNL | IXON);
+	tio.c_cc[VMIN] = 1;
+	tio.c_cc[VTIME] = 0;
+	if (!tcsetattr(fd, TCSANOW, &tio))
+		tio_saved = true;
+}
+
+static void console_restore(int fd)
+{
+	if (tio_saved)
+		tcsetattr(fd, TCSANOW, &saved_tio);
+	tio_saved = false;
+}
+
+/* Bytes typed on the host console; the serial device takes them. */
+static void (*console_sink)(struct machine *m, const uint8_t *buf,
+			    size_t len);
+
+static void stop_all_vcpus(struct machine *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_stop(&m->vcpu[i]);
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_join(&m->vcpu[i]);
+}
+
+int machine_run(struct machine *m)
+{
+	struct epoll_event ev, evs[4];
+	int epfd = -1, sigfd = -1, n, i, status;
+	struct signalfd_siginfo si;
+	struct error err = { 0 };
+	sigset_t mask, old;
+	uint8_t buf[256];
+	ssize_t r;
+	unsigned v;
+
+	/* SIGINT/SIGTERM are read from a signalfd by this thread alone. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sigfd < 0 || epfd < 0) {
+		pr_err("cannot set up the event loop: %s", strerror(errno));
+		machine_request_stop(m, MACHINE_ERROR, 1);
+	} else {
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = sigfd };
+		epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
+		ev.data.fd = m->stop_fd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, m->stop_fd, &ev);
+		if (m->cfg.console_in >= 0 && console_sink) {
+			ev.data.fd = m->cfg.console_in;
+			if (!epoll_ctl(epfd, EPOLL_CTL_ADD, m->cfg.console_in,
+				       &ev))
+				console_raw(m->cfg.console_in);
+		}
+	}
+
+	for (v = 0; v < m->nr_vcpus && m->stop == MACHINE_RUNNING; v++) {
+		if (vcpu_start(&m->vcpu[v], &err)) {
+			machine_stop_error(m, err.msg);
+			break;
+		}
+	}
+
+	rcu_thread_offline();
+	while (epfd >= 0) {
+		pthread_mutex_lock(&m->stop_lock);
+		if (m->stop != MACHINE_RUNNING) {
+			pthread_mutex_unlock(&m->stop_lock);
+			break;
+		}
+		pthread_mutex_unlock(&m->stop_lock);
+		n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == sigfd) {
+				if (read(sigfd, &si, sizeof(si)) == sizeof(si))
+					pr_info("stopping on signal %u",
+						si.ssi_signo);
+				machine_request_stop(m, MACHINE_SIGNAL, 0);
+			} else if (evs[i].data.fd == m->stop_fd) {
+				uint64_t cnt;
+
+				if (read(m->stop_fd, &cnt, sizeof(cnt)) < 0)
+					continue;
+			} else if (evs[i].data.fd == m->cfg.console_in) {
+				r = read(m->cfg.console_in, buf, sizeof(buf));
+				if (r <= 0) {
+					/* EOF: stop listening, keep running */
+					epoll_ctl(epfd, EPOLL_CTL_DEL,
+						  m->cfg.console_in, NULL);
+					continue;
+				}
+				rcu_thread_online();
+				console_sink(m, buf, (size_t)r);
+				rcu_thread_offline();
+			}
+		}
+	}
+	stop_all_vcpus(m);
+	rcu_thread_online();
+
+	if (m->cfg.console_in >= 0)
+		console_restore(m->cfg.console_in);
+	if (epfd >= 0)
+		close(epfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	pthread_mutex_lock(&m->stop_lock);
+	status = m->status;
+	if (m->stop == MACHINE_ERROR && m->stop_msg[0])
+		fprintf(stderr, "flatvm: %s\n", m->stop_msg);
+	pthread_mutex_unlock(&m->stop_lock);
+	return status;
+}
+
+void machine_destroy(struct machine *m)
+{
+	unsigned i;
+
+	stop_all_vcpus(m);
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_destroy(&m->vcpu[i]);
+	m->nr_vcpus = 0;
+	if (m->kvm_open)
+		kvm_close(&m->kvm);
+	if (m->io_ready)
+		address_space_destroy(&m->io);
+	if (m->mem_ready)
+		address_space_destroy(&m->mem);
+	if (m->stop_fd >= 0)
+		close(m->stop_fd);
+	pthread_mutex_destroy(&m->stop_lock);
+	/* Children (devices, regions) go with the machine object. */
+	object_unparent(&m->obj);
+}
