@@ -21,14 +21,18 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/sysinfo.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "flatvm/acpi.h"
+#include "flatvm/boot.h"
+#include "flatvm/devices.h"
 #include "flatvm/machine.h"
 #include "flatvm/rcu.h"
+#include "builtin_guest.h"
 
 struct machine {
 	struct object obj;		/* /machine */
@@ -52,6 +56,18 @@ struct machine {
 	int status;
 	char stop_msg[512];
 	int stop_fd;			/* eventfd the main loop waits on */
+	/* Devices (children of /machine). */
+	struct serial *serial;
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	struct testdev *testdev;
+	struct pm *pm;
+	/* Console input the UART could not take yet (main thread only). */
+	uint8_t pending[256];
+	size_t pending_len, pending_off;
+	int rx_fd;			/* eventfd: the UART FIFO drained */
+	uint64_t rsdp;			/* where the ACPI tables put it */
+	struct boot_info boot;
 };
 
 static const struct object_class machine_class = {
@@ -270,8 +286,148 @@ static int machine_acpi_init(struct machine *m, struct error *err)
 				  t.len);
 	}
 	address_space_write(&m->mem, LAYOUT_ACPI_BASE, t.blob, t.len);
+	m->rsdp = t.rsdp_gpa;
 	acpi_tables_free(&t);
 	return 0;
+}
+
+static void machine_poweroff(void *opaque)
+{
+	machine_request_stop(opaque, MACHINE_POWEROFF, 0);
+}
+
+static void machine_testdev_exit(void *opaque, uint32_t status)
+{
+	machine_request_stop(opaque, MACHINE_TESTDEV_EXIT, (int)status);
+}
+
+static void machine_rx_drained(void *opaque)
+{
+	struct machine *m = opaque;
+	uint64_t one = 1;
+
+	if (write(m->rx_fd, &one, sizeof(one)) < 0)
+		pr_warn_once("machine: cannot wake the console loop");
+}
+
+/* Map @mr at @addr in @c; errors name the device. */
+static int map(struct memory_region *c, uint64_t addr,
+	       struct memory_region *mr, struct error *err)
+{
+	int ret = memory_region_add_subregion(c, addr, mr, err);
+
+	if (ret)
+		error_prepend(err, "mapping %s: ",
+			      object_path(&mr->obj));
+	return ret;
+}
+
+static int machine_devices_init(struct machine *m, struct error *err)
+{
+	int ret = -ENOMEM;
+
+	memory_region_transaction_begin();
+	m->serial = serial_create(&m->obj, "serial0",
+				  &m->irq[LAYOUT_GSI_COM1],
+				  m->cfg.console_out, err);
+	if (!m->serial)
+		goto out;
+	serial_set_rx_notify(m->serial, machine_rx_drained, m);
+	m->i8042 = i8042_create(&m->obj, "i8042", &m->irq[LAYOUT_GSI_I8042],
+				&m->irq[12], machine_poweroff, m, err);
+	if (!m->i8042)
+		goto out;
+	m->rtc = rtc_create(&m->obj, "rtc", err);
+	if (!m->rtc)
+		goto out;
+	m->testdev = testdev_create(&m->obj, "testdev", machine_testdev_exit,
+				    m, err);
+	if (!m->testdev)
+		goto out;
+	m->pm = pm_create(&m->obj, "pm", machine_poweroff, m, err);
+	if (!m->pm)
+		goto out;
+	ret = map(&m->iospace, LAYOUT_PORT_COM1, &m->serial->io, err);
+	if (!ret)
+		ret = map(&m->iospace, LAYOUT_PORT_I8042_DATA, &m->i8042->data,
+			  err);
+	if (!ret)
+		ret = map(&m->iospace, LAYOUT_PORT_I8042_CMD, &m->i8042->cmd,
+			  err);
+	if (!ret)
+		ret = map(&m->iospace, LAYOUT_PORT_RTC, &m->rtc->io, err);
+	if (!ret)
+		ret = map(&m->iospace, LAYOUT_PORT_TESTDEV, &m->testdev->pio,
+			  err);
+	if (!ret)
+		ret = map(&m->sysmem, LAYOUT_TESTDEV_MMIO, &m->testdev->mmio,
+			  err);
+	if (!ret)
+		ret = map(&m->iospace, LAYOUT_PORT_ACPI_SLEEP, &m->pm->io, err);
+out:
+	memory_region_transaction_commit();
+	return ret;
+}
+
+/*
+ * The built-in guest, when no --kernel is given: flatvm carries it in
+ * its binary and hands it to the same loader through a memfd, so it
+ * boots exactly as a kernel file would.
+ */
+
+static int builtin_guest_path(char *path, size_t len, int *fdp,
+			      struct error *err)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = memfd_create("flatvm-builtin-guest", MFD_CLOEXEC);
+	if (fd < 0)
+		return error_setf(err, errno,
+				  "cannot stage the built-in guest: %s",
+				  strerror(errno));
+	while (off < flatvm_builtin_guest_size) {
+		n = write(fd, flatvm_builtin_guest + off,
+			  flatvm_builtin_guest_size - off);
+		if (n <= 0) {
+			close(fd);
+			return error_setf(err, EIO,
+					  "cannot stage the built-in guest");
+		}
+		off += (size_t)n;
+	}
+	snprintf(path, len, "/proc/self/fd/%d", fd);
+	*fdp = fd;
+	return 0;
+}
+
+static int machine_boot_init(struct machine *m, struct error *err)
+{
+	struct boot_config bc = {
+		.kernel = m->cfg.kernel,
+		.initrd = m->cfg.initrd,
+		.cmdline = m->cfg.cmdline,
+		.mem = &m->mem,
+		.ram_size = m->cfg.mem_size,
+		.rsdp_addr = m->rsdp,
+		.ncpus = m->cfg.ncpus,
+	};
+	char path[64];
+	int ret, fd = -1;
+
+	if (!bc.kernel) {
+		ret = builtin_guest_path(path, sizeof(path), &fd, err);
+		if (ret)
+			return ret;
+		bc.kernel = path;
+		if (!bc.cmdline)
+			bc.cmdline = "";
+	}
+	ret = boot_load_kernel(&bc, &m->boot, err);
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 static int machine_vcpus_init(struct machine *m, struct error *err)
@@ -286,7 +442,8 @@ static int machine_vcpus_init(struct machine *m, struct error *err)
 		m->nr_vcpus++;
 		m->vcpu[i].ops = &machine_vcpu_ops;
 		m->vcpu[i].opaque = m;
-		ret = vcpu_init_cpuid(&m->vcpu[i], m->cfg.ncpus, err);
+		/* CPUID, MSRs, FPU, and the entry state for the boot vCPU. */
+		ret = x86_setup_vcpu(&m->vcpu[i], &m->boot, &m->mem, err);
 		if (ret)
 			return ret;
 	}
@@ -341,7 +498,8 @@ struct machine *machine_create(const struct machine_config *cfg,
 	m->cfg = *cfg;
 	pthread_mutex_init(&m->stop_lock, NULL);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->stop_fd < 0) {
+	m->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->stop_fd < 0 || m->rx_fd < 0) {
 		error_setf(err, errno, "eventfd: %s", strerror(errno));
 		goto err;
 	}
@@ -353,7 +511,11 @@ struct machine *machine_create(const struct machine_config *cfg,
 	if (!ret)
 		ret = machine_kvm_init(m, err);
 	if (!ret)
+		ret = machine_devices_init(m, err);
+	if (!ret)
 		ret = machine_acpi_init(m, err);
+	if (!ret)
+		ret = machine_boot_init(m, err);
 	if (!ret)
 		ret = machine_vcpus_init(m, err);
 	if (ret)
@@ -363,6 +525,8 @@ struct machine *machine_create(const struct machine_config *cfg,
 err:
 	if (m->stop_fd >= 0)
 		close(m->stop_fd);
+	if (m->rx_fd >= 0)
+		close(m->rx_fd);
 	object_unref(&m->obj);
 	return NULL;
 err_destroy:
@@ -397,9 +561,19 @@ static void console_restore(int fd)
 	tio_saved = false;
 }
 
-/* Bytes typed on the host console; the serial device takes them. */
-static void (*console_sink)(struct machine *m, const uint8_t *buf,
-			    size_t len);
+/* Offer held-back console input to the UART again.  Main thread. */
+static void console_flush(struct machine *m)
+{
+	size_t n;
+
+	if (m->pending_off == m->pending_len)
+		return;
+	rcu_thread_online();
+	n = serial_input(m->serial, m->pending + m->pending_off,
+			 m->pending_len - m->pending_off);
+	rcu_thread_offline();
+	m->pending_off += n;
+}
 
 static void stop_all_vcpus(struct machine *m)
 {
@@ -418,7 +592,7 @@ int machine_run(struct machine *m)
 	struct signalfd_siginfo si;
 	struct error err = { 0 };
 	sigset_t mask, old;
-	uint8_t buf[256];
+	bool console_held = false;
 	ssize_t r;
 	unsigned v;
 
@@ -437,7 +611,9 @@ int machine_run(struct machine *m)
 		epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
 		ev.data.fd = m->stop_fd;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, m->stop_fd, &ev);
-		if (m->cfg.console_in >= 0 && console_sink) {
+		ev.data.fd = m->rx_fd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, m->rx_fd, &ev);
+		if (m->cfg.console_in >= 0) {
 			ev.data.fd = m->cfg.console_in;
 			if (!epoll_ctl(epfd, EPOLL_CTL_ADD, m->cfg.console_in,
 				       &ev))
@@ -472,17 +648,42 @@ int machine_run(struct machine *m)
 
 				if (read(m->stop_fd, &cnt, sizeof(cnt)) < 0)
 					continue;
+			} else if (evs[i].data.fd == m->rx_fd) {
+				uint64_t cnt;
+
+				if (read(m->rx_fd, &cnt, sizeof(cnt)) < 0)
+					continue;
+				console_flush(m);
+				/* All in: listen to the console again. */
+				if (console_held &&
+				    m->pending_off == m->pending_len) {
+					ev.data.fd = m->cfg.console_in;
+					epoll_ctl(epfd, EPOLL_CTL_ADD,
+						  m->cfg.console_in, &ev);
+					console_held = false;
+				}
 			} else if (evs[i].data.fd == m->cfg.console_in) {
-				r = read(m->cfg.console_in, buf, sizeof(buf));
+				r = read(m->cfg.console_in, m->pending,
+					 sizeof(m->pending));
 				if (r <= 0) {
 					/* EOF: stop listening, keep running */
 					epoll_ctl(epfd, EPOLL_CTL_DEL,
 						  m->cfg.console_in, NULL);
 					continue;
 				}
-				rcu_thread_online();
-				console_sink(m, buf, (size_t)r);
-				rcu_thread_offline();
+				m->pending_len = (size_t)r;
+				m->pending_off = 0;
+				console_flush(m);
+				/*
+				 * The FIFO is full: stop reading the console
+				 * until the guest drains it (rx_fd), so typed
+				 * input is neither lost nor busy-polled.
+				 */
+				if (m->pending_off < m->pending_len) {
+					epoll_ctl(epfd, EPOLL_CTL_DEL,
+						  m->cfg.console_in, NULL);
+					console_held = true;
+				}
 			}
 		}
 	}
@@ -521,6 +722,8 @@ void machine_destroy(struct machine *m)
 		address_space_destroy(&m->mem);
 	if (m->stop_fd >= 0)
 		close(m->stop_fd);
+	if (m->rx_fd >= 0)
+		close(m->rx_fd);
 	pthread_mutex_destroy(&m->stop_lock);
 	/* Children (devices, regions) go with the machine object. */
 	object_unparent(&m->obj);

@@ -8,6 +8,8 @@
  * Every bad flag gets an error naming it and saying what is expected.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,7 @@ int main(int argc, char **argv)
 	};
 	struct error err = { 0 };
 	struct machine *m;
+	sigset_t sigs;
 	int status;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -199,6 +202,16 @@ int main(int argc, char **argv)
 	status = parse_run(argc - 1, argv + 1, &cfg);
 	if (status >= 0)
 		return status;
+
+	/*
+	 * SIGINT/SIGTERM are taken by machine_run() from a signalfd.  Block
+	 * them before any thread exists, so one that arrives while the
+	 * machine is still being built waits instead of killing us.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	rcu_thread_register();
 	m = machine_create(&cfg, &err);
