@@ -439,6 +439,8 @@ static void fadt_build(uint8_t *p, const struct acpi_config *cfg,
 				  (cfg->i8042 ? FADT_BOOT_8042 : 0) |
 				  (cfg->rtc ? 0 : FADT_BOOT_CMOS_RTC_NOT_PRESENT),
 		.minor_version = 5,
+		/* The CMOS RTC keeps the century at index 0x32. */
+		.century = cfg->rtc ? 0x32 : 0,
 		/* Both DSDT pointers, equal, so no OS sees a mismatch. */
 		.dsdt = dsdt_gpa,
 		.x_dsdt = dsdt_gpa,
