@@ -32,6 +32,7 @@
 #include "flatvm/devices.h"
 #include "flatvm/machine.h"
 #include "flatvm/rcu.h"
+#include "flatvm/virtio.h"
 #include "builtin_guest.h"
 
 struct machine {
@@ -62,6 +63,10 @@ struct machine {
 	struct rtc *rtc;
 	struct testdev *testdev;
 	struct pm *pm;
+	/* virtio-mmio transports: disks first, then the rng; window n at
+	 * LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE, GSI 5 + n. */
+	struct virtio_mmio *virtio[LAYOUT_VIRTIO_MMIO_MAX];
+	unsigned nr_virtio;
 	/* Console input the UART could not take yet (main thread only). */
 	uint8_t pending[256];
 	size_t pending_len, pending_off;
@@ -263,6 +268,16 @@ static int machine_kvm_init(struct machine *m, struct error *err)
 	return kvm_attach_memory(&m->kvm, &m->mem, &m->io, err);
 }
 
+static uint64_t virtio_window(unsigned n)
+{
+	return LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE;
+}
+
+static unsigned virtio_gsi(unsigned n)
+{
+	return LAYOUT_GSI_VIRTIO_BASE + n;
+}
+
 static int machine_acpi_init(struct machine *m, struct error *err)
 {
 	struct acpi_config cfg = {
@@ -274,9 +289,20 @@ static int machine_acpi_init(struct machine *m, struct error *err)
 		.i8042 = true,
 		.rtc = true,
 	};
+	struct acpi_virtio_window win[LAYOUT_VIRTIO_MMIO_MAX];
 	struct acpi_tables t;
+	unsigned n;
 	int ret;
 
+	/* Every virtio-mmio window, so Linux finds them (LNRO0005). */
+	for (n = 0; n < m->nr_virtio; n++)
+		win[n] = (struct acpi_virtio_window){
+			.base = virtio_window(n),
+			.size = LAYOUT_VIRTIO_MMIO_SIZE,
+			.gsi = virtio_gsi(n),
+		};
+	cfg.virtio = win;
+	cfg.nr_virtio = m->nr_virtio;
 	ret = acpi_build(&cfg, &t, err);
 	if (ret)
 		return ret;
@@ -322,6 +348,48 @@ static int map(struct memory_region *c, uint64_t addr,
 	return ret;
 }
 
+/* The boot-time virtio devices: one transport per disk, then the rng. */
+static int machine_virtio_init(struct machine *m, struct error *err)
+{
+	unsigned n, total = m->cfg.ndisks + (m->cfg.rng ? 1 : 0);
+	struct virtio_mmio *vm;
+	char id[32];
+	int ret;
+
+	for (n = 0; n < total; n++) {
+		if (virtio_gsi(n) > LAYOUT_GSI_MAX)
+			return error_setf(err, ENOSPC,
+					  "too many virtio devices: the IOAPIC has no interrupt line left for device %u (at most %u)",
+					  n + 1,
+					  LAYOUT_GSI_MAX - LAYOUT_GSI_VIRTIO_BASE + 1);
+		if (n < m->cfg.ndisks) {
+			snprintf(id, sizeof(id), "virtio-blk%u", n);
+			vm = virtio_blk_create(&m->obj, id,
+					       m->cfg.disks[n].path,
+					       m->cfg.disks[n].readonly,
+					       &m->irq[virtio_gsi(n)], &m->mem,
+					       err);
+			if (!vm) {
+				error_prepend(err, "--disk %s: ",
+					      m->cfg.disks[n].path);
+				return err ? err->code : -EINVAL;
+			}
+		} else {
+			vm = virtio_rng_create(&m->obj, "virtio-rng",
+					       &m->irq[virtio_gsi(n)], &m->mem,
+					       err);
+			if (!vm)
+				return err ? err->code : -EINVAL;
+		}
+		m->virtio[m->nr_virtio++] = vm;
+		ret = map(&m->sysmem, virtio_window(n), virtio_mmio_region(vm),
+			  err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int machine_devices_init(struct machine *m, struct error *err)
 {
 	int ret = -ENOMEM;
@@ -364,6 +432,8 @@ static int machine_devices_init(struct machine *m, struct error *err)
 			  err);
 	if (!ret)
 		ret = map(&m->iospace, LAYOUT_PORT_ACPI_SLEEP, &m->pm->io, err);
+	if (!ret)
+		ret = machine_virtio_init(m, err);
 out:
 	memory_region_transaction_commit();
 	return ret;
@@ -713,6 +783,10 @@ void machine_destroy(struct machine *m)
 	stop_all_vcpus(m);
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpu[i]);
+	/* Their I/O threads hold the transports: stop them (rule 5). */
+	for (i = 0; i < m->nr_virtio; i++)
+		device_unrealize(virtio_mmio_device(m->virtio[i]));
+	m->nr_virtio = 0;
 	m->nr_vcpus = 0;
 	if (m->kvm_open)
 		kvm_close(&m->kvm);

@@ -155,6 +155,91 @@ START_TEST(initrd_reaches_the_guest)
 }
 END_TEST
 
+/* A disk file of @sectors with a known sector 0; returns its FNV-1a. */
+static uint32_t make_disk(char *path, unsigned sectors)
+{
+	unsigned char buf[512];
+	uint32_t fnv = 0x811c9dc5u;
+	unsigned i, s;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	for (s = 0; s < sectors; s++) {
+		for (i = 0; i < sizeof(buf); i++) {
+			buf[i] = (unsigned char)(s * 31 + i * 13 + 1);
+			if (!s)
+				fnv = (fnv ^ buf[i]) * 16777619u;
+		}
+		ck_assert_int_eq(write(fd, buf, sizeof(buf)), (int)sizeof(buf));
+	}
+	close(fd);
+	return fnv;
+}
+
+/* What the virtio guest writes to sector 1 (tests/guests/README.md). */
+static void expect_sector1(const char *path)
+{
+	static const char head[] = "flatvm virtio guest sector 1\n";
+	unsigned char buf[512];
+	unsigned i;
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 512), 512);
+	close(fd);
+	ck_assert_int_eq(memcmp(buf, head, sizeof(head) - 1), 0);
+	for (i = 32; i < 512; i++)
+		ck_assert_uint_eq(buf[i], (i * 7 + 0x5a) & 0xff);
+}
+
+/* virtio-blk and virtio-rng through both loaders: found through the
+ * DSDT, driven through the virtqueues; the write is in the file after. */
+static const char *const virtio_images[] = { GUEST_VIRTIO_PVH,
+					     GUEST_VIRTIO_BZIMAGE };
+
+START_TEST(virtio_guest_disk_and_rng)
+{
+	char disk[] = "/tmp/flatvm-diskXXXXXX";
+	char cmdline[128];
+	uint32_t fnv = make_disk(disk, 64);
+
+	snprintf(cmdline, sizeof(cmdline),
+		 "virtio=2 blk=1 rng=1 sector0=0x%08x", fnv);
+	RUN(&res, "--kernel", virtio_images[_i], "--disk", disk, "--rng",
+	    "--cmdline", cmdline);
+	assert_passed(&res);
+	ck_assert_ptr_nonnull(strstr(res.out, "ok blk0-sector0-checksum"));
+	ck_assert_ptr_nonnull(strstr(res.out, "ok rng0-read"));
+	expect_sector1(disk);
+	unlink(disk);
+}
+END_TEST
+
+START_TEST(readonly_disk_refuses_the_guest_write)
+{
+	char disk[] = "/tmp/flatvm-diskXXXXXX";
+	unsigned char before[512], after[512];
+	char disk_ro[64];
+	int fd;
+
+	make_disk(disk, 8);
+	fd = open(disk, O_RDONLY);
+	ck_assert_int_eq(pread(fd, before, 512, 512), 512);
+	close(fd);
+	snprintf(disk_ro, sizeof(disk_ro), "%s,ro", disk);
+	RUN(&res, "--kernel", GUEST_VIRTIO_PVH, "--disk", disk_ro,
+	    "--cmdline", "virtio=1 blk=1 rng=0");
+	/* The device offers VIRTIO_BLK_F_RO and fails the guest's write. */
+	assert_passed(&res);
+	ck_assert_ptr_nonnull(strstr(res.out, "ok blk0-write-refused"));
+	fd = open(disk, O_RDONLY);
+	ck_assert_int_eq(pread(fd, after, 512, 512), 512);
+	close(fd);
+	ck_assert_int_eq(memcmp(before, after, 512), 0);
+	unlink(disk);
+}
+END_TEST
+
 START_TEST(guest_failures_become_the_exit_status)
 {
 	/* The guest sees 1 CPU, is told 3: one failed check, status 2. */
@@ -222,6 +307,8 @@ static Suite *machine_suite(void)
 	tcase_add_test(tc, builtin_guest_runs_and_powers_off);
 	tcase_add_loop_test(tc, basic_guest_both_loaders_1_and_2_cpus, 0, 4);
 	tcase_add_loop_test(tc, initrd_reaches_the_guest, 0, 2);
+	tcase_add_loop_test(tc, virtio_guest_disk_and_rng, 0, 2);
+	tcase_add_test(tc, readonly_disk_refuses_the_guest_write);
 	tcase_add_test(tc, guest_failures_become_the_exit_status);
 	tcase_add_test(tc, emulation_failure_is_reported_not_hung);
 	tcase_add_test(tc, sigterm_stops_cleanly);
