@@ -483,9 +483,29 @@ static int machine_boot_init(struct machine *m, struct error *err)
 		.rsdp_addr = m->rsdp,
 		.ncpus = m->cfg.ncpus,
 	};
-	char path[64];
+	char path[64], *cmdline = NULL;
 	int ret, fd = -1;
 
+	if (m->cfg.virtio_cmdline && m->nr_virtio) {
+		size_t len = (bc.cmdline ? strlen(bc.cmdline) : 0) +
+			     m->nr_virtio * 64 + 1;
+		size_t off;
+		unsigned n;
+
+		cmdline = malloc(len);
+		if (!cmdline)
+			return error_setf(err, ENOMEM, "out of memory");
+		off = (size_t)snprintf(cmdline, len, "%s",
+				       bc.cmdline ? bc.cmdline : "");
+		for (n = 0; n < m->nr_virtio && off < len; n++)
+			off += (size_t)snprintf(cmdline + off, len - off,
+						"%svirtio_mmio.device=%llu@%#llx:%u",
+						off ? " " : "",
+						(unsigned long long)LAYOUT_VIRTIO_MMIO_SIZE,
+						(unsigned long long)virtio_window(n),
+						virtio_gsi(n));
+		bc.cmdline = cmdline;
+	}
 	if (!bc.kernel) {
 		ret = builtin_guest_path(path, sizeof(path), &fd, err);
 		if (ret)
@@ -497,6 +517,7 @@ static int machine_boot_init(struct machine *m, struct error *err)
 	ret = boot_load_kernel(&bc, &m->boot, err);
 	if (fd >= 0)
 		close(fd);
+	free(cmdline);
 	return ret;
 }
 

@@ -3,7 +3,7 @@
  * flatvm: the command line.
  *
  *   flatvm run [--kernel PATH] [--initrd PATH] [--cmdline STR] [--mem SIZE]
- *              [--cpus N] [--disk PATH[,ro]]... [--rng]
+ *              [--cpus N] [--disk PATH[,ro]]... [--rng] [--virtio-cmdline]
  *
  * Every bad flag gets an error naming it and saying what is expected.
  */
@@ -35,6 +35,10 @@ static void usage(FILE *out)
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --disk PATH[,ro]  a virtio-blk disk backed by PATH (repeatable)\n"
 		"  --rng             a virtio-rng device\n"
+		"  --virtio-cmdline  also list the virtio-mmio devices on the kernel command\n"
+		"                    line (virtio_mmio.device=...), for kernels built with\n"
+		"                    CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; ACPI describes them\n"
+		"                    in any case\n"
 		"  -h, --help        this text\n"
 		"\n"
 		"Exit status: 0 when the guest powers off or resets, or flatvm is stopped\n"
@@ -96,7 +100,7 @@ static int parse_cpus(const char *s, unsigned *out)
 static int parse_run(int argc, char **argv, struct machine_config *cfg)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-	       OPT_DISK, OPT_RNG };
+	       OPT_DISK, OPT_RNG, OPT_VIRTIO_CMDLINE };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -105,6 +109,7 @@ static int parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "virtio-cmdline", no_argument, NULL, OPT_VIRTIO_CMDLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +155,9 @@ static int parse_run(int argc, char **argv, struct machine_config *cfg)
 			break;
 		case OPT_RNG:
 			cfg->rng = true;
+			break;
+		case OPT_VIRTIO_CMDLINE:
+			cfg->virtio_cmdline = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -35,6 +35,13 @@ struct machine_config {
 	struct machine_disk disks[MACHINE_MAX_DISKS];
 	unsigned ndisks;
 	bool rng;
+	/*
+	 * Also describe the virtio-mmio devices on the kernel command line
+	 * (virtio_mmio.device=SIZE@BASE:IRQ), for kernels built with
+	 * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; distribution kernels find them
+	 * through the DSDT instead.
+	 */
+	bool virtio_cmdline;
 	int console_in;			/* -1: no input */
 	int console_out;
 };

@@ -240,6 +240,20 @@ START_TEST(readonly_disk_refuses_the_guest_write)
 }
 END_TEST
 
+START_TEST(virtio_devices_on_the_kernel_command_line)
+{
+	char disk[] = "/tmp/flatvm-diskXXXXXX";
+
+	make_disk(disk, 8);
+	RUN(&res, "--kernel", GUEST_BASIC_PVH, "--disk", disk, "--rng",
+	    "--virtio-cmdline", "--cmdline", "virtio=2");
+	unlink(disk);
+	assert_passed(&res);
+	ck_assert_msg(strstr(res.out, "virtio=2 virtio_mmio.device=512@0xd0000000:5 virtio_mmio.device=512@0xd0000200:6"),
+		      "stdout:\n%s", res.out);
+}
+END_TEST
+
 START_TEST(guest_failures_become_the_exit_status)
 {
 	/* The guest sees 1 CPU, is told 3: one failed check, status 2. */
@@ -309,6 +323,7 @@ static Suite *machine_suite(void)
 	tcase_add_loop_test(tc, initrd_reaches_the_guest, 0, 2);
 	tcase_add_loop_test(tc, virtio_guest_disk_and_rng, 0, 2);
 	tcase_add_test(tc, readonly_disk_refuses_the_guest_write);
+	tcase_add_test(tc, virtio_devices_on_the_kernel_command_line);
 	tcase_add_test(tc, guest_failures_become_the_exit_status);
 	tcase_add_test(tc, emulation_failure_is_reported_not_hung);
 	tcase_add_test(tc, sigterm_stops_cleanly);
