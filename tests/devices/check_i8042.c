@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "iospace.h"
 #include "flatvm/devices.h"
 #include "flatvm/layout.h"
 
@@ -58,12 +59,9 @@ static void rec_irq_set(struct irq_line *line, bool level)
 	r->level = level;
 }
 
-static struct memory_region io_root;
-static struct address_space io_as;
 static struct rec_irq kbd_irq, aux_irq;
 static struct i8042 *kbc;
 static unsigned resets;
-static long objs_at_start;
 
 static void count_reset(void *opaque)
 {
@@ -75,15 +73,12 @@ static void setup(void)
 {
 	struct error err = { 0 };
 
-	objs_at_start = live_objects();
 	resets = 0;
 	memset(&kbd_irq, 0, sizeof(kbd_irq));
 	memset(&aux_irq, 0, sizeof(aux_irq));
 	kbd_irq.line.set = rec_irq_set;
 	aux_irq.line.set = rec_irq_set;
-	ck_assert_int_eq(memory_region_init(&io_root, NULL, "io", 0x10000,
-					    &err), 0);
-	ck_assert_int_eq(address_space_init(&io_as, &io_root, "io", &err), 0);
+	iospace_setup();
 	kbc = i8042_create(object_root(), "i8042", &kbd_irq.line,
 			   &aux_irq.line, count_reset, &resets, &err);
 	ck_assert_msg(kbc, "%s", err.msg);
@@ -95,26 +90,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	device_unrealize(&kbc->dev);
-	object_unparent(&kbc->dev.obj);
+	iospace_teardown(&kbc->dev);
 	kbc = NULL;
-	address_space_destroy(&io_as);
-	object_unref(&io_root.obj);
-	rcu_flush();
-	ck_assert_int_eq(live_objects(), objs_at_start);
-}
-
-static void outb(uint16_t port, uint8_t v)
-{
-	ck_assert_int_eq(address_space_write(&io_as, port, &v, 1), 0);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	ck_assert_int_eq(address_space_read(&io_as, port, &v, 1), 0);
-	return v;
 }
 
 /* ---- A little of Linux's drivers/input/serio/i8042.c --------------------- */

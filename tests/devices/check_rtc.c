@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "iospace.h"
 #include "flatvm/devices.h"
 #include "flatvm/layout.h"
 
@@ -33,19 +34,13 @@
 #define B_BINARY	0x04
 #define B_24H		0x02
 
-static struct memory_region io_root;
-static struct address_space io_as;
 static struct rtc *rtc;
-static long objs_at_start;
 
 static void setup(void)
 {
 	struct error err = { 0 };
 
-	objs_at_start = live_objects();
-	ck_assert_int_eq(memory_region_init(&io_root, NULL, "io", 0x10000,
-					    &err), 0);
-	ck_assert_int_eq(address_space_init(&io_as, &io_root, "io", &err), 0);
+	iospace_setup();
 	rtc = rtc_create(object_root(), "rtc", &err);
 	ck_assert_msg(rtc, "%s", err.msg);
 	ck_assert_int_eq(memory_region_add_subregion(&io_root, INDEX, &rtc->io,
@@ -54,26 +49,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	device_unrealize(&rtc->dev);
-	object_unparent(&rtc->dev.obj);
+	iospace_teardown(&rtc->dev);
 	rtc = NULL;
-	address_space_destroy(&io_as);
-	object_unref(&io_root.obj);
-	rcu_flush();
-	ck_assert_int_eq(live_objects(), objs_at_start);
-}
-
-static void outb(uint16_t port, uint8_t v)
-{
-	ck_assert_int_eq(address_space_write(&io_as, port, &v, 1), 0);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	ck_assert_int_eq(address_space_read(&io_as, port, &v, 1), 0);
-	return v;
 }
 
 static uint8_t cmos_read(uint8_t idx)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "iospace.h"
 #include "flatvm/devices.h"
 #include "flatvm/layout.h"
 
@@ -53,23 +54,17 @@ static void rec_irq_set(struct irq_line *line, bool level)
 	r->level = level;
 }
 
-static struct memory_region io_root;
-static struct address_space io_as;
 static struct rec_irq irq;
 static struct serial *uart;
-static long objs_at_start;
 
 static void setup(int out_fd)
 {
 	struct error err = { 0 };
 
-	objs_at_start = live_objects();
 	memset(&irq, 0, sizeof(irq));
 	irq.line.set = rec_irq_set;
 	irq.line.gsi = LAYOUT_GSI_COM1;
-	ck_assert_int_eq(memory_region_init(&io_root, NULL, "io", 0x10000,
-					    &err), 0);
-	ck_assert_int_eq(address_space_init(&io_as, &io_root, "io", &err), 0);
+	iospace_setup();
 	uart = serial_create(object_root(), "com1", &irq.line, out_fd, &err);
 	ck_assert_msg(uart, "%s", err.msg);
 	ck_assert_int_eq(memory_region_add_subregion(&io_root, COM1, &uart->io,
@@ -78,28 +73,8 @@ static void setup(int out_fd)
 
 static void teardown(void)
 {
-	/* What the machine does: unrealize (the core detaches the
-	 * region), drop the parent's reference, let the views go. */
-	device_unrealize(&uart->dev);
-	object_unparent(&uart->dev.obj);
+	iospace_teardown(&uart->dev);
 	uart = NULL;
-	address_space_destroy(&io_as);
-	object_unref(&io_root.obj);
-	rcu_flush();
-	ck_assert_int_eq(live_objects(), objs_at_start);
-}
-
-static void outb(uint16_t port, uint8_t v)
-{
-	ck_assert_int_eq(address_space_write(&io_as, port, &v, 1), 0);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	ck_assert_int_eq(address_space_read(&io_as, port, &v, 1), 0);
-	return v;
 }
 
 static size_t drain_pipe(int fd, char *buf, size_t len)
