@@ -85,7 +85,15 @@ struct object *object_new(const struct object_class *cls)
 {
 	struct object *obj;
 
-	obj = malloc(cls->size);
+	/*
+	 * Whole cache-line pairs of its own (x86 fetches lines in adjacent
+	 * pairs): the dispatch fast path reads a device's state while other
+	 * threads allocate, write and free their own small objects; sharing
+	 * a line with those costs readers up to half their speed (measured
+	 * with a device plugged and unplugged every 100 us).
+	 */
+	obj = aligned_alloc(OBJECT_ALIGN,
+			    (cls->size + OBJECT_ALIGN - 1) & ~(size_t)(OBJECT_ALIGN - 1));
 	if (!obj)
 		return NULL;
 	object_base_init(obj, cls, obj);

@@ -12,6 +12,9 @@
 #include "memory-internal.h"
 #include "flatview.h"
 
+#define VIEW_ALIGN	OBJECT_ALIGN
+#define VIEW_ROUND(n)	(((n) + VIEW_ALIGN - 1) & ~(size_t)(VIEW_ALIGN - 1))
+
 /* All address spaces, protected by the memory lock. */
 static CDS_LIST_HEAD(address_spaces);
 static uint64_t as_ids_used;		/* bitmap of AS_MAX ids */
@@ -73,7 +76,8 @@ static void vb_emit(struct view_builder *vb, const struct piece *p,
 	if (vb->nr_r == vb->cap_r) {
 		/* flat_range is cache-line aligned: no realloc() */
 		vb->cap_r = vb->cap_r ? vb->cap_r * 2 : 16;
-		n = aligned_alloc(64, vb->cap_r * sizeof(*n));
+		n = aligned_alloc(VIEW_ALIGN,
+				  VIEW_ROUND(vb->cap_r * sizeof(*n)));
 		if (!n) {
 			vb->oom = true;
 			return;
@@ -319,9 +323,14 @@ static struct flat_view *view_build(struct memory_region *root)
 	render(&vb, root, 0, 0, (__int128)UINT64_MAX, false);
 	view_sweep(&vb);
 	free(vb.p);
-	fv = calloc(1, sizeof(*fv));
+	/*
+	 * Everything a reader touches sits on cache-line pairs of its own, so
+	 * that no writer's allocation shares them (see object_new()).
+	 */
+	fv = aligned_alloc(VIEW_ALIGN, VIEW_ROUND(sizeof(*fv)));
 	if (vb.oom || !fv)
 		goto err;
+	memset(fv, 0, sizeof(*fv));
 	/* Merge neighbours that continue the same region. */
 	for (i = 0; i < vb.nr_r; i++) {
 		if (n && fr_can_merge(&vb.r[n - 1], &vb.r[i]))
@@ -332,7 +341,8 @@ static struct flat_view *view_build(struct memory_region *root)
 	fv->nr = n;
 	fv->ranges = vb.r;		/* cache-line aligned by vb_emit */
 	vb.r = NULL;
-	fv->starts = malloc((n ? n : 1) * sizeof(*fv->starts));
+	fv->starts = aligned_alloc(VIEW_ALIGN,
+				   VIEW_ROUND((n ? n : 1) * sizeof(*fv->starts)));
 	if (!fv->starts || view_collect_ioeventfds(fv))
 		goto err_view;
 	for (i = 0; i < n; i++) {

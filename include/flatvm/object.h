@@ -29,6 +29,9 @@
 
 struct object;
 
+/* Heap objects start on, and fill, whole cache-line pairs. */
+#define OBJECT_ALIGN	128
+
 /**
  * struct object_class - what every instance of a type shares.
  * @name: type name, shown in diagnostics and dumps.
