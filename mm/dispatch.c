@@ -315,6 +315,10 @@ static int as_access(struct address_space *as, uint64_t addr, uint8_t *buf,
 		}
 		chunk = len - 1 <= fr->last - addr ? len : fr->last - addr + 1;
 		off = fr->offset + (addr - fr->start);
+		/* An ioeventfd wins, as it does in KVM, before anything else. */
+		if (unlikely(is_write && fr->eventfds &&
+			     eventfd_hit(as, fv, addr, buf, chunk)))
+			goto next;
 		if (unlikely(is_write && fr->readonly)) {
 			stat_inc(as->id, ST_READONLY_WRITE);
 		} else if (fr->type == MR_MMIO) {
@@ -322,9 +326,6 @@ static int as_access(struct address_space *as, uint64_t addr, uint8_t *buf,
 				stat_inc(as->id, ST_REJECTED);
 				goto unassigned;
 			}
-			if (unlikely(is_write && fr->eventfds &&
-				     eventfd_hit(as, fv, addr, buf, chunk)))
-				goto next;
 			/* The common case: one access the device takes as is. */
 			if (likely(mmio_direct(fr, off, chunk))) {
 				if (is_write)

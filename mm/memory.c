@@ -268,7 +268,14 @@ static int ram_setup(struct memory_region *mr, uint64_t max_size,
 					  "cannot open '%s' for region '%s': %s",
 					  path, memory_region_name(mr),
 					  strerror(errno));
-		if (fstat(fd, &st) || (uint64_t)st.st_size < mr->size) {
+		if (fstat(fd, &st)) {
+			int e = errno;
+
+			close(fd);
+			return error_setf(err, e, "cannot stat '%s': %s", path,
+					  strerror(e));
+		}
+		if ((uint64_t)st.st_size < mr->size) {
 			close(fd);
 			return error_setf(err, EINVAL,
 					  "file '%s' is %lld bytes; region '%s' needs at least %llu",
@@ -748,6 +755,9 @@ int memory_region_ram_resize(struct memory_region *mr, uint64_t size,
 				 memory_region_type_name(mr->type));
 		goto out;
 	}
+	/* Round first: the rounded size is what must fit. */
+	if (size && size <= UINT64_MAX - page)
+		size = (size + page - 1) & ~(page - 1);
 	if (!size || size > mr->ram_max) {
 		ret = error_setf(err, ERANGE,
 				 "cannot resize '%s' to %#llx: expected 1 to %#llx bytes (its reserved maximum)",
@@ -756,7 +766,6 @@ int memory_region_ram_resize(struct memory_region *mr, uint64_t size,
 				 (unsigned long long)mr->ram_max);
 		goto out;
 	}
-	size = (size + page - 1) & ~(page - 1);
 	if (mr->container && range_last(mr->addr, size) >
 			     range_last(0, mr->container->size)) {
 		ret = error_setf(err, ERANGE,

@@ -510,6 +510,11 @@ static int bz_load(struct loader *l, struct error *err)
 		return error_setf(err, E2BIG,
 				  "the command line is %zu bytes; kernel %s accepts at most %u (its cmdline_size)",
 				  l->cmdline_len, k->path, h->cmdline_size);
+	if (l->cmdline_len > LAYOUT_CMDLINE_MAX - 1)
+		return error_setf(err, E2BIG,
+				  "the command line is %zu bytes; flatvm passes at most %llu",
+				  l->cmdline_len,
+				  (unsigned long long)LAYOUT_CMDLINE_MAX - 1);
 
 	l->bi.protocol = version;
 	l->bi.kernel_addr = load;

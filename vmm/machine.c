@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/sysinfo.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flatvm/acpi.h"
@@ -67,6 +68,9 @@ struct machine {
 	 * LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE, GSI 5 + n. */
 	struct virtio_mmio *virtio[LAYOUT_VIRTIO_MMIO_MAX];
 	unsigned nr_virtio;
+	/* Transports not yet finalized; protected by stop_lock. */
+	unsigned virtio_alive;
+	pthread_cond_t virtio_gone;
 	/* Console input the UART could not take yet (main thread only). */
 	uint8_t pending[256];
 	size_t pending_len, pending_off;
@@ -140,6 +144,16 @@ void machine_request_stop(struct machine *m, enum machine_stop why,
 	if (write(m->stop_fd, &one, sizeof(one)) < 0)
 		pr_warn_once("machine: cannot signal a stop request: %s",
 			     strerror(errno));
+}
+
+static bool machine_stopping(struct machine *m)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&m->stop_lock);
+	stopping = m->stop != MACHINE_RUNNING;
+	pthread_mutex_unlock(&m->stop_lock);
+	return stopping;
 }
 
 static void machine_stop_error(struct machine *m, const char *msg)
@@ -275,7 +289,7 @@ static uint64_t virtio_window(unsigned n)
 
 static unsigned virtio_gsi(unsigned n)
 {
-	return LAYOUT_GSI_VIRTIO_BASE + n;
+	return layout_virtio_gsi(n);
 }
 
 static int machine_acpi_init(struct machine *m, struct error *err)
@@ -348,6 +362,58 @@ static int map(struct memory_region *c, uint64_t addr,
 	return ret;
 }
 
+/* A transport finalized: its I/O thread has let go (any thread). */
+static void virtio_finalized(struct device *dev, void *opaque)
+{
+	struct machine *m = opaque;
+
+	pthread_mutex_lock(&m->stop_lock);
+	m->virtio_alive--;
+	pthread_cond_broadcast(&m->virtio_gone);
+	pthread_mutex_unlock(&m->stop_lock);
+}
+
+/*
+ * Unplug the transports and wait (bounded) until they have finalized:
+ * their I/O threads hold them and may drop the last reference after a
+ * grace period, so the process must not exit under them.  Called online.
+ */
+static void machine_virtio_fini(struct machine *m)
+{
+	struct timespec deadline;
+	unsigned i;
+	int waited = 0;
+
+	for (i = 0; i < m->nr_virtio; i++) {
+		device_unrealize(virtio_mmio_device(m->virtio[i]));
+		object_unparent(&virtio_mmio_device(m->virtio[i])->obj);
+	}
+	m->nr_virtio = 0;
+	rcu_thread_offline();
+	pthread_mutex_lock(&m->stop_lock);
+	while (m->virtio_alive && waited < 100) {
+		/* The old views holding them go after a grace period. */
+		pthread_mutex_unlock(&m->stop_lock);
+		rcu_barrier();
+		pthread_mutex_lock(&m->stop_lock);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 100 * 1000 * 1000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		if (m->virtio_alive)
+			pthread_cond_timedwait(&m->virtio_gone, &m->stop_lock,
+					       &deadline);
+		waited++;
+	}
+	if (m->virtio_alive)
+		pr_warn("%u virtio device(s) did not finalize within 10 s",
+			m->virtio_alive);
+	pthread_mutex_unlock(&m->stop_lock);
+	rcu_thread_online();
+}
+
 /* The boot-time virtio devices: one transport per disk, then the rng. */
 static int machine_virtio_init(struct machine *m, struct error *err)
 {
@@ -357,11 +423,10 @@ static int machine_virtio_init(struct machine *m, struct error *err)
 	int ret;
 
 	for (n = 0; n < total; n++) {
-		if (virtio_gsi(n) > LAYOUT_GSI_MAX)
+		if (n >= LAYOUT_VIRTIO_GSI_COUNT)
 			return error_setf(err, ENOSPC,
 					  "too many virtio devices: the IOAPIC has no interrupt line left for device %u (at most %u)",
-					  n + 1,
-					  LAYOUT_GSI_MAX - LAYOUT_GSI_VIRTIO_BASE + 1);
+					  n + 1, LAYOUT_VIRTIO_GSI_COUNT);
 		if (n < m->cfg.ndisks) {
 			snprintf(id, sizeof(id), "virtio-blk%u", n);
 			vm = virtio_blk_create(&m->obj, id,
@@ -382,6 +447,11 @@ static int machine_virtio_init(struct machine *m, struct error *err)
 				return err ? err->code : -EINVAL;
 		}
 		m->virtio[m->nr_virtio++] = vm;
+		pthread_mutex_lock(&m->stop_lock);
+		m->virtio_alive++;
+		pthread_mutex_unlock(&m->stop_lock);
+		device_set_finalized_notifier(virtio_mmio_device(vm),
+					      virtio_finalized, m);
 		ret = map(&m->sysmem, virtio_window(n), virtio_mmio_region(vm),
 			  err);
 		if (ret)
@@ -402,7 +472,8 @@ static int machine_devices_init(struct machine *m, struct error *err)
 		goto out;
 	serial_set_rx_notify(m->serial, machine_rx_drained, m);
 	m->i8042 = i8042_create(&m->obj, "i8042", &m->irq[LAYOUT_GSI_I8042],
-				&m->irq[12], machine_poweroff, m, err);
+				&m->irq[LAYOUT_GSI_I8042_AUX], machine_poweroff, m,
+				err);
 	if (!m->i8042)
 		goto out;
 	m->rtc = rtc_create(&m->obj, "rtc", err);
@@ -588,6 +659,7 @@ struct machine *machine_create(const struct machine_config *cfg,
 	}
 	m->cfg = *cfg;
 	pthread_mutex_init(&m->stop_lock, NULL);
+	pthread_cond_init(&m->virtio_gone, NULL);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->stop_fd < 0 || m->rx_fd < 0) {
@@ -712,7 +784,7 @@ int machine_run(struct machine *m)
 		}
 	}
 
-	for (v = 0; v < m->nr_vcpus && m->stop == MACHINE_RUNNING; v++) {
+	for (v = 0; v < m->nr_vcpus && !machine_stopping(m); v++) {
 		if (vcpu_start(&m->vcpu[v], &err)) {
 			machine_stop_error(m, err.msg);
 			break;
@@ -720,13 +792,7 @@ int machine_run(struct machine *m)
 	}
 
 	rcu_thread_offline();
-	while (epfd >= 0) {
-		pthread_mutex_lock(&m->stop_lock);
-		if (m->stop != MACHINE_RUNNING) {
-			pthread_mutex_unlock(&m->stop_lock);
-			break;
-		}
-		pthread_mutex_unlock(&m->stop_lock);
+	while (epfd >= 0 && !machine_stopping(m)) {
 		n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sigfd) {
@@ -805,9 +871,7 @@ void machine_destroy(struct machine *m)
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpu[i]);
 	/* Their I/O threads hold the transports: stop them (rule 5). */
-	for (i = 0; i < m->nr_virtio; i++)
-		device_unrealize(virtio_mmio_device(m->virtio[i]));
-	m->nr_virtio = 0;
+	machine_virtio_fini(m);
 	m->nr_vcpus = 0;
 	if (m->kvm_open)
 		kvm_close(&m->kvm);
@@ -819,6 +883,7 @@ void machine_destroy(struct machine *m)
 		close(m->stop_fd);
 	if (m->rx_fd >= 0)
 		close(m->rx_fd);
+	pthread_cond_destroy(&m->virtio_gone);
 	pthread_mutex_destroy(&m->stop_lock);
 	/* Children (devices, regions) go with the machine object. */
 	object_unparent(&m->obj);

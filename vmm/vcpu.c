@@ -76,7 +76,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (vcpu->run)
 		munmap(vcpu->run, (size_t)vcpu->kvm->run_size);
-	if (vcpu->fd > 0)
+	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	pthread_mutex_destroy(&vcpu->lock);
 	pthread_cond_destroy(&vcpu->cond);
@@ -175,7 +175,7 @@ static void describe_failure(struct vcpu *vcpu, const char *what)
 {
 	struct kvm_run *run = vcpu->run;
 	struct kvm_regs regs;
-	struct kvm_sregs sregs;
+	struct kvm_sregs sregs = { 0 };
 	uint8_t insn[15];
 	unsigned n = 0, i;
 	int len;
@@ -185,7 +185,9 @@ static void describe_failure(struct vcpu *vcpu, const char *what)
 
 	if (!ioctl(vcpu->fd, KVM_GET_REGS, &regs))
 		rip = regs.rip;
-	if (!ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) && !(sregs.cr0 & 1))
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs))
+		memset(&sregs, 0, sizeof(sregs));
+	else if (!(sregs.cr0 & 1))
 		rip += sregs.cs.base;		/* real mode: linear address */
 	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
 	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&

@@ -59,8 +59,26 @@
 #define LAYOUT_GSI_I8042	1
 #define LAYOUT_GSI_COM1		4
 #define LAYOUT_GSI_RTC		8
-/* virtio-mmio transport n uses GSI LAYOUT_GSI_VIRTIO_BASE + n. */
+#define LAYOUT_GSI_I8042_AUX	12
 #define LAYOUT_GSI_VIRTIO_BASE	5
 #define LAYOUT_GSI_MAX		23		/* 24-pin IOAPIC */
+/* How many virtio-mmio transports have an interrupt line of their own. */
+#define LAYOUT_VIRTIO_GSI_COUNT	(LAYOUT_GSI_MAX - LAYOUT_GSI_VIRTIO_BASE + 1 - 2)
+
+/*
+ * The GSI of virtio-mmio transport @n: 5, 6, 7, 9, 10, 11, 13, ... 23,
+ * skipping the RTC's line (8) and the i8042 AUX line (12), which Linux
+ * requests unshared.  Valid for n < LAYOUT_VIRTIO_GSI_COUNT.
+ */
+static inline unsigned layout_virtio_gsi(unsigned n)
+{
+	unsigned gsi = LAYOUT_GSI_VIRTIO_BASE + n;
+
+	if (gsi >= LAYOUT_GSI_RTC)
+		gsi++;
+	if (gsi >= LAYOUT_GSI_I8042_AUX)
+		gsi++;
+	return gsi;
+}
 
 #endif /* FLATVM_LAYOUT_H */

@@ -254,6 +254,37 @@ START_TEST(virtio_devices_on_the_kernel_command_line)
 }
 END_TEST
 
+/* Nine transports: their GSIs skip the RTC's (8) and i8042 AUX (12). */
+START_TEST(many_virtio_devices_get_lines_of_their_own)
+{
+	char disks[8][32];
+	const char *args[32];
+	unsigned i, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(disks[i], sizeof(disks[i]), "/tmp/flatvm-diskXXXXXX");
+		make_disk(disks[i], 2);
+		args[n++] = "--disk";
+		args[n++] = disks[i];
+	}
+	args[n++] = "--rng";
+	args[n++] = "--kernel";
+	args[n++] = GUEST_BASIC_PVH;
+	args[n++] = "--cmdline";
+	args[n++] = "virtio=9";
+	args[n] = NULL;
+	run_flatvm(args, 0, &res);
+	for (i = 0; i < 8; i++)
+		unlink(disks[i]);
+	assert_passed(&res);
+	ck_assert_ptr_nonnull(strstr(res.out, "0xd0000400 size 0x200 gsi 7"));
+	ck_assert_ptr_nonnull(strstr(res.out, "0xd0000600 size 0x200 gsi 9"));
+	ck_assert_ptr_nonnull(strstr(res.out, "0xd0000c00 size 0x200 gsi 13"));
+	ck_assert_ptr_null(strstr(res.out, "size 0x200 gsi 8"));
+	ck_assert_ptr_null(strstr(res.out, "size 0x200 gsi 12"));
+}
+END_TEST
+
 START_TEST(guest_failures_become_the_exit_status)
 {
 	/* The guest sees 1 CPU, is told 3: one failed check, status 2. */
@@ -324,6 +355,7 @@ static Suite *machine_suite(void)
 	tcase_add_loop_test(tc, virtio_guest_disk_and_rng, 0, 2);
 	tcase_add_test(tc, readonly_disk_refuses_the_guest_write);
 	tcase_add_test(tc, virtio_devices_on_the_kernel_command_line);
+	tcase_add_test(tc, many_virtio_devices_get_lines_of_their_own);
 	tcase_add_test(tc, guest_failures_become_the_exit_status);
 	tcase_add_test(tc, emulation_failure_is_reported_not_hung);
 	tcase_add_test(tc, sigterm_stops_cleanly);

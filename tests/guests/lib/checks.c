@@ -326,10 +326,10 @@ static void check_virtio_windows(void)
 		      (unsigned long long)LAYOUT_VIRTIO_MMIO_BASE);
 		snprintf(name, sizeof(name), "acpi-virtio%u-gsi", i);
 		if (d->base >= LAYOUT_VIRTIO_MMIO_BASE &&
-		    LAYOUT_GSI_VIRTIO_BASE + slot <= LAYOUT_GSI_MAX)
-			check(name, d->gsi == LAYOUT_GSI_VIRTIO_BASE + slot,
-			      "gsi %u, expected %llu for slot %llu", d->gsi,
-			      (unsigned long long)(LAYOUT_GSI_VIRTIO_BASE + slot),
+		    slot < LAYOUT_VIRTIO_GSI_COUNT)
+			check(name, d->gsi == layout_virtio_gsi((unsigned)slot),
+			      "gsi %u, expected %u for slot %llu", d->gsi,
+			      layout_virtio_gsi((unsigned)slot),
 			      (unsigned long long)slot);
 		else
 			check(name, d->gsi <= LAYOUT_GSI_MAX,
