@@ -2,10 +2,11 @@
 /*
  * flatvm-bench: measurements of flatvm's fast paths.
  *
- *   flatvm-bench <mode> [--seconds S] [--quick] [--json] [--help]
+ *   flatvm-bench <mode> [--seconds S] [--quick] [--json] [--no-pin] [--help]
  *
- * Each mode is one entry of the table below; adding one (exit, startup,
- * report) is an entry and a function taking the parsed options.
+ * Each mode is one entry of the table below: a name, a line of help and a
+ * function taking the parsed options (dispatch.c, exit.c, startup.c,
+ * memory.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +32,21 @@ static const struct bench_mode modes[] = {
 		.summary = "in-process MMIO dispatch: flatvm's RCU flat view against a global mutex and a rwlock",
 		.run = bench_dispatch,
 	},
+	{
+		.name = "exit",
+		.summary = "guest-timed PIO, MMIO and ioeventfd round trips: flatvm against a bare KVM_RUN loop",
+		.run = bench_exit,
+	},
+	{
+		.name = "startup",
+		.summary = "exec of `flatvm run` to its first console byte and to its exit (and QEMU microvm's, if installed)",
+		.run = bench_startup,
+	},
+	{
+		.name = "memory",
+		.summary = "flatvm's resident memory beyond the guest RAM its guest touched",
+		.run = bench_memory,
+	},
 };
 
 static void usage(FILE *out)
@@ -46,18 +62,20 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"options:\n"
-		"  --seconds S  run each configuration for S seconds (default %.1f)\n"
-		"  --quick      tiny durations (%.2f s per configuration), for a smoke test\n"
+		"  --seconds S  dispatch: run each configuration for S seconds (default %.1f)\n"
+		"  --quick      a smoke test of a few seconds (dispatch: %.2f s per configuration)\n"
 		"  --json       print one JSON object instead of the table\n"
-		"  --no-pin     do not pin reader i to CPU i and the churn thread to the last CPU\n"
+		"  --no-pin     dispatch: do not pin reader i to CPU i and the churn thread to\n"
+		"               the last CPU; exit: do not pin every thread to the last CPU\n"
 		"  --help       print this text\n"
 		"\n"
 		"Exit status: 0 when the measurement ran (a missed target is a result, not\n"
-		"a failure), 1 when it could not be set up, 2 for a usage error.\n",
+		"a failure), 1 when it could not be set up, 2 for a usage error, 77 when a\n"
+		"mode that needs /dev/kvm (exit, startup, memory) finds none usable.\n",
 		DEFAULT_SECONDS, QUICK_SECONDS);
 }
 
-/* "dispatch, exit or startup": the names a user may type, for errors. */
+/* "dispatch, exit, startup or memory": the names a user may type. */
 static void list_modes(FILE *out)
 {
 	size_t i;
