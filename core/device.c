@@ -4,10 +4,39 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "flatvm/device.h"
 
 static void (*region_detacher)(struct device *dev);
+
+__thread int device_counter_slot = -1;
+static int counter_slots_used;
+
+int device_counter_slot_init(void)
+{
+	int slot = __atomic_fetch_add(&counter_slots_used, 1,
+				      __ATOMIC_RELAXED);
+
+	if (slot >= DEVICE_COUNTER_SLOTS - 1)
+		slot = DEVICE_COUNTER_SLOTS - 1;	/* shared, atomic */
+	device_counter_slot = slot;
+	return slot;
+}
+
+void device_get_counters(struct device *dev, uint64_t *reads,
+			 uint64_t *writes)
+{
+	unsigned i;
+
+	*reads = *writes = 0;
+	for (i = 0; dev->counters && i < DEVICE_COUNTER_SLOTS; i++) {
+		*reads += __atomic_load_n(&dev->counters[i].reads,
+					  __ATOMIC_RELAXED);
+		*writes += __atomic_load_n(&dev->counters[i].writes,
+					   __ATOMIC_RELAXED);
+	}
+}
 
 void device_set_region_detacher(void (*detach)(struct device *dev))
 {
@@ -28,6 +57,8 @@ static void device_finalize(struct object *obj)
 	if (fn)
 		fn(dev, opaque);
 	pthread_mutex_destroy(&dev->lock);
+	free(dev->counters);
+	dev->counters = NULL;
 }
 
 const struct device_class device_class = {
@@ -48,6 +79,12 @@ struct device *device_cast(struct object *obj)
 void device_init(struct device *dev)
 {
 	pthread_mutex_init(&dev->lock, NULL);
+	/* Without counters (out of memory) the device works, uncounted. */
+	dev->counters = aligned_alloc(64, DEVICE_COUNTER_SLOTS *
+					  sizeof(*dev->counters));
+	if (dev->counters)
+		memset(dev->counters, 0,
+		       DEVICE_COUNTER_SLOTS * sizeof(*dev->counters));
 	dev->state = DEVICE_CREATED;
 	dev->accepting = false;
 }

@@ -322,9 +322,12 @@ static int as_access(struct address_space *as, uint64_t addr, uint8_t *buf,
 		if (unlikely(is_write && fr->readonly)) {
 			stat_inc(as->id, ST_READONLY_WRITE);
 		} else if (fr->type == MR_MMIO) {
-			if (unlikely(fr->dev && !device_accepting(fr->dev))) {
-				stat_inc(as->id, ST_REJECTED);
-				goto unassigned;
+			if (fr->dev) {
+				if (unlikely(!device_accepting(fr->dev))) {
+					stat_inc(as->id, ST_REJECTED);
+					goto unassigned;
+				}
+				device_count_access(fr->dev, is_write);
 			}
 			/* The common case: one access the device takes as is. */
 			if (likely(mmio_direct(fr, off, chunk))) {

@@ -5,7 +5,7 @@
 # Safe to run repeatedly; does nothing when everything is already present.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang liburcu-dev check linux-libc-dev acpica-tools xz-utils"
+PKGS="build-essential cmake pkg-config clang liburcu-dev check linux-libc-dev acpica-tools xz-utils libjansson-dev socat"
 
 missing=""
 for p in $PKGS; do

@@ -35,49 +35,8 @@
 #include "flatvm/rcu.h"
 #include "flatvm/virtio.h"
 #include "builtin_guest.h"
+#include "machine-internal.h"
 
-struct machine {
-	struct object obj;		/* /machine */
-	struct machine_config cfg;
-	struct memory_region sysmem;
-	struct memory_region iospace;
-	struct memory_region ram;
-	struct memory_region ram_below_4g;
-	struct memory_region ram_above_4g;
-	struct address_space mem;
-	struct address_space io;
-	bool mem_ready, io_ready;
-	struct kvm kvm;
-	bool kvm_open;
-	struct irq_line irq[LAYOUT_GSI_MAX + 1];
-	struct vcpu vcpu[KVM_MAX_VCPUS];
-	unsigned nr_vcpus;
-	/* Stop request: first one wins.  Protected by stop_lock. */
-	pthread_mutex_t stop_lock;
-	enum machine_stop stop;
-	int status;
-	char stop_msg[512];
-	int stop_fd;			/* eventfd the main loop waits on */
-	/* Devices (children of /machine). */
-	struct serial *serial;
-	struct i8042 *i8042;
-	struct rtc *rtc;
-	struct testdev *testdev;
-	struct pm *pm;
-	/* virtio-mmio transports: disks first, then the rng; window n at
-	 * LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE, GSI 5 + n. */
-	struct virtio_mmio *virtio[LAYOUT_VIRTIO_MMIO_MAX];
-	unsigned nr_virtio;
-	/* Transports not yet finalized; protected by stop_lock. */
-	unsigned virtio_alive;
-	pthread_cond_t virtio_gone;
-	/* Console input the UART could not take yet (main thread only). */
-	uint8_t pending[256];
-	size_t pending_len, pending_off;
-	int rx_fd;			/* eventfd: the UART FIFO drained */
-	uint64_t rsdp;			/* where the ACPI tables put it */
-	struct boot_info boot;
-};
 
 static const struct object_class machine_class = {
 	.name = "machine",
@@ -282,12 +241,12 @@ static int machine_kvm_init(struct machine *m, struct error *err)
 	return kvm_attach_memory(&m->kvm, &m->mem, &m->io, err);
 }
 
-static uint64_t virtio_window(unsigned n)
+uint64_t machine_virtio_window(unsigned n)
 {
 	return LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE;
 }
 
-static unsigned virtio_gsi(unsigned n)
+unsigned machine_virtio_gsi(unsigned n)
 {
 	return layout_virtio_gsi(n);
 }
@@ -309,14 +268,14 @@ static int machine_acpi_init(struct machine *m, struct error *err)
 	int ret;
 
 	/* Every virtio-mmio window, so Linux finds them (LNRO0005). */
-	for (n = 0; n < m->nr_virtio; n++)
+	for (n = 0; n < m->nr_boot_virtio + m->nr_slots; n++)
 		win[n] = (struct acpi_virtio_window){
-			.base = virtio_window(n),
+			.base = machine_virtio_window(n),
 			.size = LAYOUT_VIRTIO_MMIO_SIZE,
-			.gsi = virtio_gsi(n),
+			.gsi = machine_virtio_gsi(n),
 		};
 	cfg.virtio = win;
-	cfg.nr_virtio = m->nr_virtio;
+	cfg.nr_virtio = m->nr_boot_virtio + m->nr_slots;
 	ret = acpi_build(&cfg, &t, err);
 	if (ret)
 		return ret;
@@ -351,8 +310,8 @@ static void machine_rx_drained(void *opaque)
 }
 
 /* Map @mr at @addr in @c; errors name the device. */
-static int map(struct memory_region *c, uint64_t addr,
-	       struct memory_region *mr, struct error *err)
+int machine_map(struct memory_region *c, uint64_t addr,
+		struct memory_region *mr, struct error *err)
 {
 	int ret = memory_region_add_subregion(c, addr, mr, err);
 
@@ -363,13 +322,45 @@ static int map(struct memory_region *c, uint64_t addr,
 }
 
 /* A transport finalized: its I/O thread has let go (any thread). */
-static void virtio_finalized(struct device *dev, void *opaque)
+void machine_virtio_finalized(struct machine *m)
 {
-	struct machine *m = opaque;
-
 	pthread_mutex_lock(&m->stop_lock);
 	m->virtio_alive--;
 	pthread_cond_broadcast(&m->virtio_gone);
+	pthread_mutex_unlock(&m->stop_lock);
+}
+
+static void virtio_finalized(struct device *dev, void *opaque)
+{
+	machine_virtio_finalized(opaque);
+}
+
+/*
+ * Count @vm until it finalizes and list it as attached (unplugged at
+ * teardown).  Control thread or construction.
+ */
+void machine_virtio_track(struct machine *m, struct virtio_mmio *vm)
+{
+	pthread_mutex_lock(&m->stop_lock);
+	m->virtio_alive++;
+	m->virtio[m->nr_virtio++] = vm;
+	pthread_mutex_unlock(&m->stop_lock);
+	device_set_finalized_notifier(virtio_mmio_device(vm),
+				      virtio_finalized, m);
+}
+
+/* @vm was unplugged: no longer attached, still counted until finalized. */
+void machine_virtio_untrack(struct machine *m, struct virtio_mmio *vm)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&m->stop_lock);
+	for (i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i] == vm) {
+			m->virtio[i] = m->virtio[--m->nr_virtio];
+			break;
+		}
+	}
 	pthread_mutex_unlock(&m->stop_lock);
 }
 
@@ -384,6 +375,7 @@ static void machine_virtio_fini(struct machine *m)
 	unsigned i;
 	int waited = 0;
 
+	machine_hotplug_fini(m);
 	for (i = 0; i < m->nr_virtio; i++) {
 		device_unrealize(virtio_mmio_device(m->virtio[i]));
 		object_unparent(&virtio_mmio_device(m->virtio[i])->obj);
@@ -422,6 +414,12 @@ static int machine_virtio_init(struct machine *m, struct error *err)
 	char id[32];
 	int ret;
 
+	if (total + m->cfg.hotplug_slots > LAYOUT_VIRTIO_GSI_COUNT)
+		return error_setf(err, ENOSPC,
+				  "%u virtio devices and %u hotplug slots need %u interrupt lines; the IOAPIC has %u for them",
+				  total, m->cfg.hotplug_slots,
+				  total + m->cfg.hotplug_slots,
+				  LAYOUT_VIRTIO_GSI_COUNT);
 	for (n = 0; n < total; n++) {
 		if (n >= LAYOUT_VIRTIO_GSI_COUNT)
 			return error_setf(err, ENOSPC,
@@ -432,7 +430,7 @@ static int machine_virtio_init(struct machine *m, struct error *err)
 			vm = virtio_blk_create(&m->obj, id,
 					       m->cfg.disks[n].path,
 					       m->cfg.disks[n].readonly,
-					       &m->irq[virtio_gsi(n)], &m->mem,
+					       &m->irq[machine_virtio_gsi(n)], &m->mem,
 					       err);
 			if (!vm) {
 				error_prepend(err, "--disk %s: ",
@@ -441,23 +439,20 @@ static int machine_virtio_init(struct machine *m, struct error *err)
 			}
 		} else {
 			vm = virtio_rng_create(&m->obj, "virtio-rng",
-					       &m->irq[virtio_gsi(n)], &m->mem,
+					       &m->irq[machine_virtio_gsi(n)], &m->mem,
 					       err);
 			if (!vm)
 				return err ? err->code : -EINVAL;
 		}
-		m->virtio[m->nr_virtio++] = vm;
-		pthread_mutex_lock(&m->stop_lock);
-		m->virtio_alive++;
-		pthread_mutex_unlock(&m->stop_lock);
-		device_set_finalized_notifier(virtio_mmio_device(vm),
-					      virtio_finalized, m);
-		ret = map(&m->sysmem, virtio_window(n), virtio_mmio_region(vm),
-			  err);
+		machine_virtio_track(m, vm);
+		m->nr_boot_virtio++;
+		ret = machine_map(&m->sysmem, machine_virtio_window(n),
+				  virtio_mmio_region(vm), err);
 		if (ret)
 			return ret;
 	}
-	return 0;
+	/* The empty windows after them, for hotplug (vmm/control.c). */
+	return machine_hotplug_init(m, err);
 }
 
 static int machine_devices_init(struct machine *m, struct error *err)
@@ -486,23 +481,23 @@ static int machine_devices_init(struct machine *m, struct error *err)
 	m->pm = pm_create(&m->obj, "pm", machine_poweroff, m, err);
 	if (!m->pm)
 		goto out;
-	ret = map(&m->iospace, LAYOUT_PORT_COM1, &m->serial->io, err);
+	ret = machine_map(&m->iospace, LAYOUT_PORT_COM1, &m->serial->io, err);
 	if (!ret)
-		ret = map(&m->iospace, LAYOUT_PORT_I8042_DATA, &m->i8042->data,
+		ret = machine_map(&m->iospace, LAYOUT_PORT_I8042_DATA, &m->i8042->data,
 			  err);
 	if (!ret)
-		ret = map(&m->iospace, LAYOUT_PORT_I8042_CMD, &m->i8042->cmd,
+		ret = machine_map(&m->iospace, LAYOUT_PORT_I8042_CMD, &m->i8042->cmd,
 			  err);
 	if (!ret)
-		ret = map(&m->iospace, LAYOUT_PORT_RTC, &m->rtc->io, err);
+		ret = machine_map(&m->iospace, LAYOUT_PORT_RTC, &m->rtc->io, err);
 	if (!ret)
-		ret = map(&m->iospace, LAYOUT_PORT_TESTDEV, &m->testdev->pio,
+		ret = machine_map(&m->iospace, LAYOUT_PORT_TESTDEV, &m->testdev->pio,
 			  err);
 	if (!ret)
-		ret = map(&m->sysmem, LAYOUT_TESTDEV_MMIO, &m->testdev->mmio,
+		ret = machine_map(&m->sysmem, LAYOUT_TESTDEV_MMIO, &m->testdev->mmio,
 			  err);
 	if (!ret)
-		ret = map(&m->iospace, LAYOUT_PORT_ACPI_SLEEP, &m->pm->io, err);
+		ret = machine_map(&m->iospace, LAYOUT_PORT_ACPI_SLEEP, &m->pm->io, err);
 	if (!ret)
 		ret = machine_virtio_init(m, err);
 out:
@@ -557,9 +552,11 @@ static int machine_boot_init(struct machine *m, struct error *err)
 	char path[64], *cmdline = NULL;
 	int ret, fd = -1;
 
-	if (m->cfg.virtio_cmdline && m->nr_virtio) {
+	unsigned nwin = m->nr_boot_virtio + m->nr_slots;
+
+	if (m->cfg.virtio_cmdline && nwin) {
 		size_t len = (bc.cmdline ? strlen(bc.cmdline) : 0) +
-			     m->nr_virtio * 64 + 1;
+			     nwin * 64 + 1;
 		size_t off;
 		unsigned n;
 
@@ -568,13 +565,13 @@ static int machine_boot_init(struct machine *m, struct error *err)
 			return error_setf(err, ENOMEM, "out of memory");
 		off = (size_t)snprintf(cmdline, len, "%s",
 				       bc.cmdline ? bc.cmdline : "");
-		for (n = 0; n < m->nr_virtio && off < len; n++)
+		for (n = 0; n < nwin && off < len; n++)
 			off += (size_t)snprintf(cmdline + off, len - off,
 						"%svirtio_mmio.device=%llu@%#llx:%u",
 						off ? " " : "",
 						(unsigned long long)LAYOUT_VIRTIO_MMIO_SIZE,
-						(unsigned long long)virtio_window(n),
-						virtio_gsi(n));
+						(unsigned long long)machine_virtio_window(n),
+						machine_virtio_gsi(n));
 		bc.cmdline = cmdline;
 	}
 	if (!bc.kernel) {
@@ -610,6 +607,33 @@ static int machine_vcpus_init(struct machine *m, struct error *err)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * system_reset: rewrite the ACPI tables and the kernel and its boot
+ * structures, and put every vCPU back at its entry state (APs waiting
+ * for INIT/SIPI).  Called with every vCPU paused and parked; RAM is
+ * otherwise left as it is, as on a real reset.
+ */
+int machine_reload(struct machine *m, struct error *err)
+{
+	struct kvm_mp_state mp;
+	unsigned i;
+	int ret;
+
+	ret = machine_acpi_init(m, err);
+	if (!ret)
+		ret = machine_boot_init(m, err);
+	for (i = 0; !ret && i < m->nr_vcpus; i++) {
+		ret = x86_setup_vcpu(&m->vcpu[i], &m->boot, &m->mem, err);
+		mp.mp_state = i ? KVM_MP_STATE_UNINITIALIZED :
+				  KVM_MP_STATE_RUNNABLE;
+		if (!ret && ioctl(m->vcpu[i].fd, KVM_SET_MP_STATE, &mp))
+			ret = error_setf(err, errno,
+					 "KVM_SET_MP_STATE on vCPU %u: %s", i,
+					 strerror(errno));
+	}
+	return ret;
 }
 
 static int machine_check_config(const struct machine_config *cfg,
@@ -660,6 +684,8 @@ struct machine *machine_create(const struct machine_config *cfg,
 	m->cfg = *cfg;
 	pthread_mutex_init(&m->stop_lock, NULL);
 	pthread_cond_init(&m->virtio_gone, NULL);
+	pthread_mutex_init(&m->ctl_lock, NULL);
+	CDS_INIT_LIST_HEAD(&m->hp_devices);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->stop_fd < 0 || m->rx_fd < 0) {
@@ -756,6 +782,7 @@ int machine_run(struct machine *m)
 	struct error err = { 0 };
 	sigset_t mask, old;
 	bool console_held = false;
+	enum machine_stop why;
 	ssize_t r;
 	unsigned v;
 
@@ -782,6 +809,18 @@ int machine_run(struct machine *m)
 				       &ev))
 				console_raw(m->cfg.console_in);
 		}
+	}
+
+	if (m->cfg.api_sock) {
+		struct qmp_server *qs;
+
+		qs = qmp_server_start(m->cfg.api_sock, &machine_control_ops, m,
+				      &err);
+		if (!qs)
+			machine_stop_error(m, err.msg);
+		pthread_mutex_lock(&m->ctl_lock);
+		m->qmp = qs;
+		pthread_mutex_unlock(&m->ctl_lock);
 	}
 
 	for (v = 0; v < m->nr_vcpus && !machine_stopping(m); v++) {
@@ -847,6 +886,14 @@ int machine_run(struct machine *m)
 	stop_all_vcpus(m);
 	rcu_thread_online();
 
+	pthread_mutex_lock(&m->stop_lock);
+	why = m->stop;
+	pthread_mutex_unlock(&m->stop_lock);
+	if (why == MACHINE_POWEROFF)
+		machine_emit(m, "SHUTDOWN",
+			     json_pack("{s:b, s:s}", "guest", 1, "reason",
+				       "guest-shutdown"));
+
 	if (m->cfg.console_in >= 0)
 		console_restore(m->cfg.console_in);
 	if (epfd >= 0)
@@ -865,6 +912,7 @@ int machine_run(struct machine *m)
 
 void machine_destroy(struct machine *m)
 {
+	struct qmp_server *qs;
 	unsigned i;
 
 	stop_all_vcpus(m);
@@ -872,6 +920,16 @@ void machine_destroy(struct machine *m)
 		vcpu_destroy(&m->vcpu[i]);
 	/* Their I/O threads hold the transports: stop them (rule 5). */
 	machine_virtio_fini(m);
+	/* After the unplugs above, so their DEVICE_DELETED still go out. */
+	pthread_mutex_lock(&m->ctl_lock);
+	qs = m->qmp;
+	m->qmp = NULL;
+	pthread_mutex_unlock(&m->ctl_lock);
+	if (qs) {
+		rcu_thread_offline();
+		qmp_server_stop(qs);
+		rcu_thread_online();
+	}
 	m->nr_vcpus = 0;
 	if (m->kvm_open)
 		kvm_close(&m->kvm);
@@ -885,6 +943,7 @@ void machine_destroy(struct machine *m)
 		close(m->rx_fd);
 	pthread_cond_destroy(&m->virtio_gone);
 	pthread_mutex_destroy(&m->stop_lock);
+	pthread_mutex_destroy(&m->ctl_lock);
 	/* Children (devices, regions) go with the machine object. */
 	object_unparent(&m->obj);
 }

@@ -4,6 +4,7 @@
  *
  *   flatvm run [--kernel PATH] [--initrd PATH] [--cmdline STR] [--mem SIZE]
  *              [--cpus N] [--disk PATH[,ro]]... [--rng] [--virtio-cmdline]
+ *              [--api-sock PATH] [--hotplug-slots N]
  *
  * Every bad flag gets an error naming it and saying what is expected.
  */
@@ -35,6 +36,8 @@ static void usage(FILE *out)
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --disk PATH[,ro]  a virtio-blk disk backed by PATH (repeatable)\n"
 		"  --rng             a virtio-rng device\n"
+		"  --api-sock PATH   serve the QMP control socket at PATH (mode 0600)\n"
+		"  --hotplug-slots N reserve N virtio-mmio windows for device_add (0..%d)\n"
 		"  --virtio-cmdline  also list the virtio-mmio devices on the kernel command\n"
 		"                    line (virtio_mmio.device=...), for kernels built with\n"
 		"                    CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; ACPI describes them\n"
@@ -44,7 +47,7 @@ static void usage(FILE *out)
 		"Exit status: 0 when the guest powers off or resets, or flatvm is stopped\n"
 		"with SIGINT/SIGTERM; the test device's exit value when a guest reports\n"
 		"through it; 1 on an error (the message says what went wrong); 2 on a\n"
-		"usage error.\n");
+		"usage error.\n", MACHINE_MAX_HOTPLUG_SLOTS);
 }
 
 static int file_check(const char *flag, const char *path, bool write)
@@ -97,10 +100,28 @@ static int parse_cpus(const char *s, unsigned *out)
 	return 0;
 }
 
+static int parse_count(const char *flag, const char *s, unsigned max,
+		       unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max) {
+		fprintf(stderr, "flatvm: %s %s: expected a number from 0 to %u\n",
+			flag, s, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int parse_run(int argc, char **argv, struct machine_config *cfg)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-	       OPT_DISK, OPT_RNG, OPT_VIRTIO_CMDLINE };
+	       OPT_DISK, OPT_RNG, OPT_VIRTIO_CMDLINE, OPT_API_SOCK,
+	       OPT_HOTPLUG_SLOTS };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -110,6 +131,8 @@ static int parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "virtio-cmdline", no_argument, NULL, OPT_VIRTIO_CMDLINE },
+		{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+		{ "hotplug-slots", required_argument, NULL, OPT_HOTPLUG_SLOTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -158,6 +181,19 @@ static int parse_run(int argc, char **argv, struct machine_config *cfg)
 			break;
 		case OPT_VIRTIO_CMDLINE:
 			cfg->virtio_cmdline = true;
+			break;
+		case OPT_API_SOCK:
+			if (!*optarg) {
+				fprintf(stderr, "flatvm: --api-sock needs a socket path\n");
+				return 2;
+			}
+			cfg->api_sock = optarg;
+			break;
+		case OPT_HOTPLUG_SLOTS:
+			if (parse_count("--hotplug-slots", optarg,
+					MACHINE_MAX_HOTPLUG_SLOTS,
+					&cfg->hotplug_slots))
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);

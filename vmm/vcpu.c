@@ -90,6 +90,10 @@ int vcpu_init_cpuid(struct vcpu *vcpu, unsigned ncpus, struct error *err)
 	unsigned n = 128, i;
 	int ret = 0;
 
+	/* Set once: it does not change, and after KVM_RUN KVM refuses it
+	 * (system_reset sets the rest of the entry state again). */
+	if (vcpu->cpuid_set)
+		return 0;
 	for (;;) {
 		cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
 		if (!cpuid)
@@ -126,6 +130,8 @@ int vcpu_init_cpuid(struct vcpu *vcpu, unsigned ncpus, struct error *err)
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid))
 		ret = error_setf(err, errno, "KVM_SET_CPUID2: %s",
 				 strerror(errno));
+	else
+		vcpu->cpuid_set = true;
 	free(cpuid);
 	return ret;
 }
@@ -264,16 +270,43 @@ static enum vcpu_stop_reason handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Let KVM finish an I/O or MMIO exit we answered (it writes a read's
+ * value into the register and moves RIP on the next KVM_RUN), so that a
+ * parked vCPU's state is consistent for KVM_GET/SET_REGS: KVM_RUN with
+ * immediate_exit completes the operation and returns EINTR.
+ */
+static void complete_pending_io(struct vcpu *vcpu)
+{
+	uint32_t reason = vcpu->run->exit_reason;
+
+	if (reason != KVM_EXIT_IO && reason != KVM_EXIT_MMIO)
+		return;
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
+	rcu_thread_offline();
+	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0)
+		pr_warn_once("vCPU %u ran while completing I/O", vcpu->id);
+	rcu_thread_online();
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
+	vcpu->run->exit_reason = KVM_EXIT_INTR;
+}
+
 static bool wait_if_paused(struct vcpu *vcpu)
 {
 	bool stop;
 
+	if (__atomic_load_n(&vcpu->paused, __ATOMIC_ACQUIRE))
+		complete_pending_io(vcpu);
+
 	pthread_mutex_lock(&vcpu->lock);
 	while (vcpu->paused && !vcpu->stop) {
+		vcpu->parked = true;
+		pthread_cond_broadcast(&vcpu->cond);
 		rcu_thread_offline();
 		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
 		rcu_thread_online();
 	}
+	vcpu->parked = false;
 	stop = vcpu->stop;
 	pthread_mutex_unlock(&vcpu->lock);
 	return stop;
@@ -322,6 +355,10 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	rcu_thread_register();
 	vcpu_run_loop(vcpu);
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->ended = true;
+	pthread_cond_broadcast(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
 	if (vcpu->ops && vcpu->ops->stopped)
 		vcpu->ops->stopped(vcpu, vcpu->reason);
 	rcu_thread_unregister();
@@ -333,6 +370,7 @@ int vcpu_start(struct vcpu *vcpu, struct error *err)
 	sigset_t all, old;
 	int ret;
 
+	vcpu->ended = false;
 	/* The vCPU thread takes kicks; block the rest so main handles them. */
 	sigfillset(&all);
 	sigdelset(&all, SIG_VCPU_KICK);
@@ -377,6 +415,15 @@ void vcpu_pause(struct vcpu *vcpu)
 	__atomic_store_n(&vcpu->paused, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vcpu->lock);
 	vcpu_kick(vcpu);
+}
+
+void vcpu_pause_wait(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	while (vcpu->thread_started && vcpu->paused && !vcpu->parked &&
+	       !vcpu->ended)
+		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+	pthread_mutex_unlock(&vcpu->lock);
 }
 
 void vcpu_resume(struct vcpu *vcpu)

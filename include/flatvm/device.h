@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "flatvm/object.h"
 
@@ -62,7 +63,47 @@ struct device {
 	bool accepting;			/* read locklessly by dispatch */
 	void (*notify_finalized)(struct device *dev, void *opaque);
 	void *notify_opaque;
+	/* Guest accesses dispatched to it, one cache line per thread slot. */
+	struct device_counter *counters;
 };
+
+/*
+ * Per-thread access counters: each thread that dispatches gets a slot
+ * of its own (the first DEVICE_COUNTER_SLOTS - 1 threads); later threads
+ * share the last slot with atomic adds.  No shared line is written on
+ * the fast path by the vCPU threads of a normal machine.
+ */
+#define DEVICE_COUNTER_SLOTS	32
+
+struct device_counter {
+	uint64_t reads;
+	uint64_t writes;
+} __attribute__((aligned(64)));
+
+extern __thread int device_counter_slot;
+int device_counter_slot_init(void);
+
+static inline void device_count_access(struct device *dev, bool is_write)
+{
+	int slot = device_counter_slot;
+	struct device_counter *c;
+	uint64_t *v;
+
+	if (unlikely(slot < 0))
+		slot = device_counter_slot_init();
+	if (unlikely(!dev->counters))
+		return;
+	c = &dev->counters[slot];
+	v = is_write ? &c->writes : &c->reads;
+	if (likely(slot < DEVICE_COUNTER_SLOTS - 1))
+		WRITE_ONCE(*v, READ_ONCE(*v) + 1);
+	else
+		__atomic_add_fetch(v, 1, __ATOMIC_RELAXED);
+}
+
+/* Sum of every thread slot. */
+void device_get_counters(struct device *dev, uint64_t *reads,
+			 uint64_t *writes);
 
 static inline struct device *to_device(struct object *obj)
 {

@@ -106,6 +106,9 @@ struct vcpu {
 	/* Written by other threads to stop this one. */
 	bool stop;
 	bool paused;
+	bool parked;			/* the thread is waiting, paused */
+	bool ended;			/* the thread left its run loop */
+	bool cpuid_set;			/* KVM refuses a new CPUID after KVM_RUN */
 	pthread_mutex_t lock;		/* protects paused/stop waits */
 	pthread_cond_t cond;
 	/* Result, read after join. */
@@ -138,6 +141,11 @@ void vcpu_stop(struct vcpu *vcpu);
 
 /* Pause/resume: the vCPU leaves KVM_RUN and waits until resumed. */
 void vcpu_pause(struct vcpu *vcpu);
+/*
+ * Wait until a paused vCPU's thread is parked outside KVM_RUN (or has
+ * ended), so its state may be read or set with ioctls.  Call offline.
+ */
+void vcpu_pause_wait(struct vcpu *vcpu);
 void vcpu_resume(struct vcpu *vcpu);
 
 const char *vcpu_stop_reason_name(enum vcpu_stop_reason r);

@@ -18,6 +18,8 @@
 #include "flatvm/object.h"
 
 #define MACHINE_MAX_DISKS	8
+/* virtio-mmio windows reserved for hotplug (--hotplug-slots). */
+#define MACHINE_MAX_HOTPLUG_SLOTS	8
 #define MACHINE_MIN_MEM		(16ull << 20)
 #define MACHINE_MAX_MEM		(1ull << 40)
 
@@ -42,6 +44,8 @@ struct machine_config {
 	 * through the DSDT instead.
 	 */
 	bool virtio_cmdline;
+	unsigned hotplug_slots;		/* empty virtio-mmio windows */
+	const char *api_sock;		/* QMP control socket, or NULL */
 	int console_in;			/* -1: no input */
 	int console_out;
 };
@@ -52,6 +56,7 @@ enum machine_stop {
 	MACHINE_POWEROFF,		/* ACPI S5, i8042 reset, triple fault */
 	MACHINE_TESTDEV_EXIT,		/* the test device's EXIT register */
 	MACHINE_SIGNAL,			/* SIGINT/SIGTERM */
+	MACHINE_QUIT,			/* the control socket's quit */
 	MACHINE_ERROR,			/* emulation failure, setup error */
 };
 

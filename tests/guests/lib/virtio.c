@@ -71,12 +71,18 @@ bool virtio_probe(struct virtio_dev *d, uint64_t base)
 void virtio_reset(struct virtio_dev *d)
 {
 	unsigned spin;
+	uint32_t st;
 
 	wr(d, VIRTIO_MMIO_STATUS, 0);
-	/* 4.2.3.1: wait until the reset is done (Status reads 0). */
-	for (spin = 0; spin < RESET_SPIN; spin++)
-		if (!rd(d, VIRTIO_MMIO_STATUS))
+	/*
+	 * 4.2.3.1: wait until the reset is done (Status reads 0).  All
+	 * ones is no device at all (an unplugged, unassigned window).
+	 */
+	for (spin = 0; spin < RESET_SPIN; spin++) {
+		st = rd(d, VIRTIO_MMIO_STATUS);
+		if (!st || st == 0xffffffffu)
 			break;
+	}
 	d->ready = false;
 }
 
@@ -190,8 +196,8 @@ const char *virtio_transfer(struct virtio_dev *d, const struct virtio_buf *b,
 	volatile uint16_t *used_idx = &vq->used.idx;
 	struct virtq_used_elem elem;
 	struct deadline wait;
-	uint32_t isr;
-	unsigned i;
+	uint32_t isr, id, ms = d->timeout_ms ? d->timeout_ms : VIRTIO_TIMEOUT_MS;
+	unsigned i, polls = 0;
 
 	if (!d->ready || d->broken)
 		return d->err[0] ? d->err : "device not initialized";
@@ -217,13 +223,25 @@ const char *virtio_transfer(struct virtio_dev *d, const struct virtio_buf *b,
 	mb();
 	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 
-	deadline_start(&wait, VIRTIO_TIMEOUT_MS);
-	while (*used_idx == vq->last_used)
+	deadline_start(&wait, ms);
+	while (*used_idx == vq->last_used) {
 		if (deadline_passed(&wait))
 			break;
+		if (d->watch_removal && !(++polls % VIRTIO_WATCH_EVERY) &&
+		    (id = rd(d, VIRTIO_MMIO_DEVICE_ID)) != d->device_id) {
+			/* Unplugged under us: nothing there to reset. */
+			snprintf(d->err, sizeof(d->err),
+				 "device removed during the request (DeviceID reads 0x%x, was %u)",
+				 id, d->device_id);
+			d->removed = true;
+			d->broken = true;
+			d->ready = false;
+			return d->err;
+		}
+	}
 	if (*used_idx == vq->last_used) {
 		fail(d, "no used buffer after %u ms (used idx %u, avail idx %u)",
-		     VIRTIO_TIMEOUT_MS, *used_idx, vq->avail_idx);
+		     ms, *used_idx, vq->avail_idx);
 		/* Take our buffers back before anyone reuses them. */
 		virtio_reset(d);
 		d->broken = true;

@@ -71,6 +71,7 @@
 
 #define VQ_SIZE				16	/* at most; a power of 2 */
 #define VIRTIO_TIMEOUT_MS		5000	/* nominal, see deadline_start() */
+#define VIRTIO_WATCH_EVERY		4096	/* used-ring polls per DeviceID read */
 
 struct virtq_desc {
 	uint64_t addr;
@@ -114,6 +115,17 @@ struct virtio_dev {
 	uint64_t driver_features;	/* accepted */
 	bool ready;			/* DRIVER_OK set, queue 0 live */
 	bool broken;			/* a request timed out: do not reuse */
+	/*
+	 * For devices that may be unplugged (set after virtio_probe(),
+	 * which clears them): @timeout_ms bounds each request instead of
+	 * VIRTIO_TIMEOUT_MS (0: the default); with @watch_removal a request
+	 * also ends as soon as DeviceID stops reading @device_id (an empty
+	 * slot reads 0, an unassigned window all ones), which sets
+	 * @removed and @broken and touches the window no more.
+	 */
+	uint32_t timeout_ms;
+	bool watch_removal;
+	bool removed;
 	struct virtq vq;
 	char err[96];			/* why the last call failed */
 };
@@ -143,7 +155,11 @@ const char *virtio_init(struct virtio_dev *d, uint64_t features);
 const char *virtio_transfer(struct virtio_dev *d, const struct virtio_buf *b,
 			    unsigned n, uint32_t *used_len);
 
-/* Write 0 to Status: the device forgets the queue and our buffers. */
+/*
+ * Write 0 to Status: the device forgets the queue and our buffers.  Waits
+ * (bounded) for Status to read 0; a window reading all ones holds no
+ * device, so that ends the wait too.
+ */
 void virtio_reset(struct virtio_dev *d);
 
 uint32_t virtio_config32(struct virtio_dev *d, unsigned off);
