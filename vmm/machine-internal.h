@@ -105,7 +105,6 @@ int machine_map(struct memory_region *c, uint64_t addr,
 int machine_reload(struct machine *m, struct error *err);
 
 /* vmm/control.c */
-extern const struct control_ops machine_control_ops;
 int machine_hotplug_init(struct machine *m, struct error *err);
 void machine_hotplug_fini(struct machine *m);
 void machine_emit(struct machine *m, const char *event, json_t *data);

@@ -43,6 +43,11 @@ static const struct object_class machine_class = {
 	.size = sizeof(struct machine),
 };
 
+struct address_space *machine_memory(struct machine *m)
+{
+	return &m->mem;
+}
+
 int machine_parse_size(const char *s, uint64_t *out, struct error *err)
 {
 	unsigned long long v;

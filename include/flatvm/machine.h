@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flatvm/control.h"
 #include "flatvm/error.h"
 #include "flatvm/irq.h"
 #include "flatvm/kvm.h"
@@ -84,6 +85,15 @@ void machine_request_stop(struct machine *m, enum machine_stop why,
 
 /* Tear everything down: vCPUs joined, devices and memory finalized. */
 void machine_destroy(struct machine *m);
+
+/*
+ * For tests and benchmarks that drive a machine in-process: its
+ * guest-physical address space, and the operations the control socket
+ * calls (opaque = the machine; call them from one thread at a time,
+ * registered with RCU and online).
+ */
+struct address_space *machine_memory(struct machine *m);
+extern const struct control_ops machine_control_ops;
 
 /* Parse "256M", "1G", "65536", ... into bytes. */
 int machine_parse_size(const char *s, uint64_t *out, struct error *err);
