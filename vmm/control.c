@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "flatvm/rcu.h"
 #include "machine-internal.h"
@@ -95,8 +96,7 @@ static void hp_finalized(struct device *dev, void *opaque)
 	struct machine *m = hp->m;
 	json_t *data;
 
-	data = json_pack("{s:s, s:s}", "device", hp->id, "path",
-			 object_path(&dev->obj));
+	data = json_pack("{s:s, s:s}", "device", hp->id, "path", hp->path);
 	pthread_mutex_lock(&m->ctl_lock);
 	switch (hp->kind) {
 	case HP_VIRTIO:
@@ -116,6 +116,10 @@ static void hp_finalized(struct device *dev, void *opaque)
 	if (hp->kind == HP_VIRTIO)
 		machine_virtio_finalized(m);
 	free(hp);
+	/* Last: teardown may be waiting to free the machine. */
+	pthread_mutex_lock(&m->ctl_lock);
+	pthread_cond_broadcast(&m->hp_gone);
+	pthread_mutex_unlock(&m->ctl_lock);
 }
 
 /* ---- The RAM device ------------------------------------------------------ */
@@ -245,9 +249,12 @@ static int add_virtio(struct machine *m, struct hp_dev *hp, json_t *args,
 	}
 	if (ret)
 		return ret;
+	/* Finalizers free slots (busy) on other threads: look under the lock. */
+	pthread_mutex_lock(&m->ctl_lock);
 	for (slot = 0; slot < m->nr_slots; slot++)
 		if (!m->slot[slot].owner && !m->slot[slot].busy)
 			break;
+	pthread_mutex_unlock(&m->ctl_lock);
 	if (slot == m->nr_slots)
 		return error_setf(err, ENOSPC,
 				  "No free hotplug slot for '%s': %u slot(s), all in use or still being released (start flatvm with more --hotplug-slots)",
@@ -266,8 +273,10 @@ static int add_virtio(struct machine *m, struct hp_dev *hp, json_t *args,
 	/* Swap the empty transport for the device, in one new view. */
 	old = m->slot[slot].vm;
 	memory_region_transaction_begin();
-	device_unplug(virtio_mmio_device(old), NULL);
-	machine_virtio_untrack(m, old);
+	if (old) {
+		device_unplug(virtio_mmio_device(old), NULL);
+		machine_virtio_untrack(m, old);
+	}
 	ret = machine_map(&m->sysmem,
 			  machine_virtio_window(slot_window(m, slot)),
 			  virtio_mmio_region(vm), err);
@@ -279,9 +288,12 @@ static int add_virtio(struct machine *m, struct hp_dev *hp, json_t *args,
 	hp->kind = HP_VIRTIO;
 	hp->index = slot;
 	hp->dev = virtio_mmio_device(vm);
+	if (ret)	/* the caller unplugs it; the window stays unmapped */
+		machine_virtio_untrack(m, vm);
 	pthread_mutex_lock(&m->ctl_lock);
-	m->slot[slot].vm = vm;
-	m->slot[slot].owner = hp;
+	m->slot[slot].vm = ret ? NULL : vm;
+	m->slot[slot].owner = ret ? NULL : hp;
+	m->slot[slot].busy = ret != 0;	/* until it has finalized */
 	pthread_mutex_unlock(&m->ctl_lock);
 	return ret;
 }
@@ -302,9 +314,11 @@ static int add_testdev(struct machine *m, struct hp_dev *hp, json_t *args,
 	ret = check_props(args, hp->driver, props, err);
 	if (ret)
 		return ret;
+	pthread_mutex_lock(&m->ctl_lock);	/* finalizers free windows */
 	for (k = 0; k < MACHINE_MAX_HOTPLUG_TESTDEV; k++)
 		if (!m->testdev_used[k])
 			break;
+	pthread_mutex_unlock(&m->ctl_lock);
 	if (k == MACHINE_MAX_HOTPLUG_TESTDEV)
 		return error_setf(err, ENOSPC,
 				  "No free test device window (at most %d)",
@@ -346,9 +360,11 @@ static int add_ram(struct machine *m, struct hp_dev *hp, json_t *args,
 	if (!size || size > HOTPLUG_RAM_WINDOW || (size & 0xfff))
 		return error_setf(err, EINVAL,
 				  "Parameter 'size' must be a multiple of 4 KiB from 4K to 1G");
+	pthread_mutex_lock(&m->ctl_lock);	/* finalizers free windows */
 	for (k = 0; k < MACHINE_MAX_HOTPLUG_RAM; k++)
 		if (!m->ram_used[k])
 			break;
+	pthread_mutex_unlock(&m->ctl_lock);
 	if (k == MACHINE_MAX_HOTPLUG_RAM)
 		return error_setf(err, ENOSPC,
 				  "No free RAM window (at most %d hotplugged RAM devices)",
@@ -419,6 +435,12 @@ static int ctl_device_add(void *opaque, json_t *args, struct error *err)
 		ret = add_ram(m, hp, args, err);
 	else
 		ret = add_virtio(m, hp, args, err);
+	if (hp->dev) {
+		pthread_mutex_lock(&m->ctl_lock);
+		snprintf(hp->path, sizeof(hp->path), "%s",
+			 object_path(&hp->dev->obj));
+		pthread_mutex_unlock(&m->ctl_lock);
+	}
 	if (ret && !hp->dev) {
 		/* Nothing was created: forget it. */
 		pthread_mutex_lock(&m->ctl_lock);
@@ -464,12 +486,24 @@ static int ctl_device_del(void *opaque, const char *id, struct error *err)
 	if (hp->kind == HP_VIRTIO) {
 		/* The window reads as an empty slot again at once. */
 		empty = empty_transport(m, slot, err);
-		if (!empty)
+		if (!empty) {
+			pthread_mutex_lock(&m->ctl_lock);
+			hp->deleting = false;	/* it can be tried again */
+			pthread_mutex_unlock(&m->ctl_lock);
 			return err && err->code ? err->code : -ENOMEM;
+		}
 	}
 	memory_region_transaction_begin();
 	ret = device_unplug(dev, err);
-	if (!ret && empty) {
+	if (ret) {
+		pthread_mutex_lock(&m->ctl_lock);
+		hp->deleting = false;
+		pthread_mutex_unlock(&m->ctl_lock);
+		if (empty) {
+			device_unrealize(virtio_mmio_device(empty));
+			object_unparent(&virtio_mmio_device(empty)->obj);
+		}
+	} else if (empty) {
 		vm = m->slot[slot].vm;
 		machine_virtio_untrack(m, vm);
 		machine_virtio_track(m, empty);
@@ -484,6 +518,38 @@ static int ctl_device_del(void *opaque, const char *id, struct error *err)
 	}
 	memory_region_transaction_commit();
 	return ret;
+}
+
+/*
+ * Wait (offline, bounded) until every hotplugged device has finalized:
+ * their finalizers use the machine, which is about to go away.
+ */
+static void hotplug_wait_gone(struct machine *m)
+{
+	struct timespec deadline;
+	int waited = 0;
+
+	rcu_thread_offline();
+	pthread_mutex_lock(&m->ctl_lock);
+	while (!cds_list_empty(&m->hp_devices) && waited < 100) {
+		pthread_mutex_unlock(&m->ctl_lock);
+		rcu_barrier();		/* the old views go */
+		pthread_mutex_lock(&m->ctl_lock);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 100 * 1000 * 1000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		if (!cds_list_empty(&m->hp_devices))
+			pthread_cond_timedwait(&m->hp_gone, &m->ctl_lock,
+					       &deadline);
+		waited++;
+	}
+	if (!cds_list_empty(&m->hp_devices))
+		pr_warn("hotplugged devices did not finalize within 10 s");
+	pthread_mutex_unlock(&m->ctl_lock);
+	rcu_thread_online();
 }
 
 /* Teardown: unplug every hotplugged device (their events still go out). */
@@ -511,6 +577,7 @@ void machine_hotplug_fini(struct machine *m)
 			machine_virtio_untrack(m, m->slot[hp->index].vm);
 		device_unplug(dev, NULL);
 	}
+	hotplug_wait_gone(m);
 }
 
 /* ---- Status, pause, resume, quit, reset ---------------------------------- */
@@ -519,8 +586,11 @@ static json_t *ctl_query_status(void *opaque)
 {
 	struct machine *m = opaque;
 
-	return json_pack("{s:b, s:s}", "running", !m->paused, "status",
-			 m->paused ? "paused" : "running");
+	bool down = machine_stopping(m);
+
+	return json_pack("{s:b, s:s}", "running", !m->paused && !down,
+			 "status", down ? "shutdown" :
+				   m->paused ? "paused" : "running");
 }
 
 static void pause_all(struct machine *m)
@@ -574,9 +644,14 @@ static int ctl_system_reset(void *opaque, struct error *err)
 
 	pause_all(m);
 	ret = machine_reload(m, err);
+	if (ret) {
+		/* Half reset: the guest cannot go on; end the VM. */
+		machine_request_stop(m, MACHINE_ERROR, 1);
+		return ret;
+	}
 	if (!m->paused)
 		resume_all(m);
-	return ret;
+	return 0;
 }
 
 /* ---- Queries ------------------------------------------------------------- */
@@ -629,10 +704,19 @@ static int collect_device(struct object *obj, void *opaque)
 
 	/* Regions are filled in after this walk (each walk takes the tree
 	 * lock, which is held here). */
+	const char *driver = obj->cls->name;
+	struct hp_dev *hp;
+
 	rw.list = json_array();
 	device_get_counters(dev, &reads, &writes);
+	/* A hotplugged device reports the driver it was added as. */
+	pthread_mutex_lock(&w->m->ctl_lock);
+	cds_list_for_each_entry(hp, &w->m->hp_devices, link)
+		if (hp->dev == dev)
+			driver = hp->driver;	/* lives as long as dev */
+	pthread_mutex_unlock(&w->m->ctl_lock);
 	d = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I}", "id",
-		      object_name(obj), "driver", obj->cls->name, "path",
+		      object_name(obj), "driver", driver, "path",
 		      object_path(obj), "state",
 		      device_state_name(device_get_state(dev)), "regions",
 		      rw.list, "reads", (json_int_t)reads, "writes",

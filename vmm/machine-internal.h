@@ -36,6 +36,7 @@ struct hp_dev {
 	enum hp_kind kind;
 	unsigned index;			/* slot, test device or RAM window */
 	struct device *dev;
+	char path[128];			/* while in the tree, for the event */
 	bool deleting;
 };
 
@@ -90,6 +91,7 @@ struct machine {
 	unsigned nr_slots;
 	struct cds_list_head hp_devices;	/* struct hp_dev */
 	unsigned slot_gen;		/* names of empty transports */
+	pthread_cond_t hp_gone;		/* a hotplugged device finalized */
 	bool testdev_used[MACHINE_MAX_HOTPLUG_TESTDEV];
 	bool ram_used[MACHINE_MAX_HOTPLUG_RAM];
 };
@@ -103,6 +105,7 @@ void machine_virtio_untrack(struct machine *m, struct virtio_mmio *vm);
 int machine_map(struct memory_region *c, uint64_t addr,
 		struct memory_region *mr, struct error *err);
 int machine_reload(struct machine *m, struct error *err);
+bool machine_stopping(struct machine *m);
 
 /* vmm/control.c */
 int machine_hotplug_init(struct machine *m, struct error *err);

@@ -110,7 +110,7 @@ void machine_request_stop(struct machine *m, enum machine_stop why,
 			     strerror(errno));
 }
 
-static bool machine_stopping(struct machine *m)
+bool machine_stopping(struct machine *m)
 {
 	bool stopping;
 
@@ -690,6 +690,7 @@ struct machine *machine_create(const struct machine_config *cfg,
 	pthread_mutex_init(&m->stop_lock, NULL);
 	pthread_cond_init(&m->virtio_gone, NULL);
 	pthread_mutex_init(&m->ctl_lock, NULL);
+	pthread_cond_init(&m->hp_gone, NULL);
 	CDS_INIT_LIST_HEAD(&m->hp_devices);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -894,10 +895,14 @@ int machine_run(struct machine *m)
 	pthread_mutex_lock(&m->stop_lock);
 	why = m->stop;
 	pthread_mutex_unlock(&m->stop_lock);
-	if (why == MACHINE_POWEROFF)
+	if (why == MACHINE_POWEROFF || why == MACHINE_TESTDEV_EXIT)
 		machine_emit(m, "SHUTDOWN",
 			     json_pack("{s:b, s:s}", "guest", 1, "reason",
 				       "guest-shutdown"));
+	else if (why == MACHINE_SIGNAL)
+		machine_emit(m, "SHUTDOWN",
+			     json_pack("{s:b, s:s}", "guest", 0, "reason",
+				       "host-signal"));
 
 	if (m->cfg.console_in >= 0)
 		console_restore(m->cfg.console_in);
@@ -948,6 +953,7 @@ void machine_destroy(struct machine *m)
 		close(m->rx_fd);
 	pthread_cond_destroy(&m->virtio_gone);
 	pthread_mutex_destroy(&m->stop_lock);
+	pthread_cond_destroy(&m->hp_gone);
 	pthread_mutex_destroy(&m->ctl_lock);
 	/* Children (devices, regions) go with the machine object. */
 	object_unparent(&m->obj);

@@ -182,7 +182,10 @@ expect err "The command nope has not been found"
 "$ctl" --sock "$sock" events >"$dir/events" 2>"$dir/events.err" &
 evpid=$!
 i=0
-until grep -q RESUME "$dir/events" 2>/dev/null; do
+# Until both were seen: the follower may connect between a pause and a
+# resume and see only the latter.
+until grep -q RESUME "$dir/events" 2>/dev/null &&
+      grep -q STOP "$dir/events" 2>/dev/null; do
 	i=$((i + 1))
 	[ $i -le 50 ] || fail "events saw no STOP/RESUME"
 	ctl pause
