@@ -6,9 +6,12 @@
  * waits for a device to appear in a window that was empty, drives it
  * (virtio-blk: read sector 0, write and read back sector 1; virtio-rng:
  * 16 bytes), lets it go in the way the command line says, and waits for
- * the host to unplug it.  Every wait is bounded by `timeout=`.  The
- * protocol (options, the serial lines a host waits for, what is written
- * to the disks) is in README.md, "The hotplug guest".
+ * the host to unplug it.  Every wait is bounded by `timeout=`.  With
+ * `poll=1` there are no rounds: it keeps touching whatever is plugged
+ * (virtio windows, hotplugged test devices) until the host says stop,
+ * for stress tests.  The protocol (options, the serial lines a host
+ * waits for, what is written to the disks) is in README.md, "The
+ * hotplug guest".
  */
 #include "flatvm/layout.h"
 #include "flatvm/testdev-regs.h"
@@ -26,12 +29,15 @@
 
 /* TESTDEV_RESULT once the guest watches the slots: "REDY". */
 #define HP_RESULT_READY		0x52454459u
+/* poll=1: the host writes this to TESTDEV_RESULT to end the polling: "STOP". */
+#define HP_RESULT_STOP		0x504f5453u
 
 /* TESTDEV_SCRATCH = round << 8 | state. */
 #define HP_STATE_WAITING	0x01	/* waiting for a device to appear */
 #define HP_STATE_WORKING	0x02	/* driving it */
 #define HP_STATE_DONE		0x03	/* done with it: waiting for removal */
 #define HP_STATE_GONE		0x04	/* it is gone */
+#define HP_STATE_POLLING	0x05	/* poll=1: round = passes so far */
 #define HP_STATE_FINISHED	0x0f	/* all rounds over */
 
 #define HP_TIMEOUT_S		60	/* default timeout= (nominal seconds) */
@@ -44,12 +50,22 @@
 
 #define ID_UNASSIGNED		0xffffffffu
 
-enum mode { MODE_RELEASE, MODE_HOLD, MODE_SURPRISE };
+/*
+ * poll=1: hotplugged test devices get the 4 KiB windows right after the
+ * boot test device's (HOTPLUG_TESTDEV_BASE in vmm/control.c), at most
+ * MACHINE_MAX_HOTPLUG_TESTDEV of them; a request to a virtio device that
+ * may vanish waits at most POLL_REQUEST_MS (nominal).
+ */
+#define POLL_TESTDEV_WINDOWS	8
+#define POLL_REQUEST_MS		20
+
+enum mode { MODE_RELEASE, MODE_HOLD, MODE_SURPRISE, MODE_POLL };
 
 static const char *const mode_names[] = {
 	[MODE_RELEASE] = "release",
 	[MODE_HOLD] = "hold",
 	[MODE_SURPRISE] = "surprise",
+	[MODE_POLL] = "poll",
 };
 
 struct slot {
@@ -530,6 +546,116 @@ static bool do_round(unsigned round)
 	return true;
 }
 
+/* ---- poll=1: keep touching whatever is plugged ----------------------- */
+
+struct poll_stats {
+	unsigned passes;
+	unsigned virtio_seen;	/* passes x windows holding a device */
+	unsigned inits;		/* devices initialized */
+	unsigned init_failed;
+	unsigned requests;	/* completed */
+	unsigned failed;	/* failed, removed under us or timed out */
+	unsigned testdev_seen;	/* passes x test device windows answering */
+};
+
+/*
+ * One pass over a virtio window: read DeviceID (and, for a device, magic
+ * and version); a blk or rng device is initialized if it is not yet (or
+ * is another one than last time) and gets one request: blk a read of
+ * sector 0, rng 16 bytes.  The device may be swapped or unplugged at any
+ * moment: the driver watches DeviceID during requests and gives up after
+ * POLL_REQUEST_MS, and a failure just means "initialize again".
+ */
+static void poll_slot(struct slot *s, struct poll_stats *st)
+{
+	struct virtio_dev *d = &s->dev;
+	uint32_t id = slot_id(s);
+	bool ok;
+
+	if (!id) {
+		d->ready = false;
+		return;
+	}
+	st->virtio_seen++;
+	if (id != VIRTIO_ID_BLOCK && id != VIRTIO_ID_RNG)
+		return;
+	if (!d->ready || d->broken || d->device_id != id) {
+		virtio_probe(d, s->base);
+		d->watch_removal = true;
+		d->timeout_ms = POLL_REQUEST_MS;
+		if (d->device_id != id ||
+		    virtio_init(d, id == VIRTIO_ID_BLOCK ?
+				1ull << VIRTIO_BLK_F_RO : 0)) {
+			st->init_failed++;
+			return;
+		}
+		st->inits++;
+	}
+	if (id == VIRTIO_ID_BLOCK)
+		ok = virtio_blk_rw(d, 0, sector, false) == VIRTIO_BLK_S_OK;
+	else
+		ok = virtio_rng_read(d, rng_buf, RNG_BYTES) >= 0;
+	if (ok)
+		st->requests++;
+	else
+		st->failed++;
+}
+
+/* The hotplugged test devices' windows: ID, COUNTER, SCRATCH. */
+static void poll_testdevs(struct poll_stats *st)
+{
+	uint64_t base;
+	unsigned k;
+
+	for (k = 0; k < POLL_TESTDEV_WINDOWS; k++) {
+		base = LAYOUT_TESTDEV_MMIO + (k + 1) * LAYOUT_TESTDEV_MMIO_SIZE;
+		if (mmio_read32(base + TESTDEV_ID) != TESTDEV_MAGIC)
+			continue;
+		st->testdev_seen++;
+		(void)mmio_read32(base + TESTDEV_COUNTER);
+		mmio_write32(base + TESTDEV_SCRATCH, st->passes);
+		(void)mmio_read32(base + TESTDEV_SCRATCH);
+	}
+}
+
+/*
+ * poll=1: no rounds.  Pass after pass over every virtio window and every
+ * hotplugged test device window, for hosts that plug and unplug as fast
+ * as they can while the guest keeps accessing whatever is there, until
+ * the host writes HP_RESULT_STOP to the boot test device's RESULT or
+ * timeout= runs out.  Nothing is checked (a device may leave at any
+ * access); SCRATCH counts the passes.
+ */
+static void poll_all(void)
+{
+	struct poll_stats st = { 0 };
+	bool stopped = false;
+	unsigned i;
+
+	printf("hotplug: polling\n");
+	while (!overall_passed()) {
+		for (i = 0; i < nslots; i++)
+			if (slots[i].usable)
+				poll_slot(&slots[i], &st);
+		poll_testdevs(&st);
+		st.passes++;
+		state(st.passes, HP_STATE_POLLING);
+		if (testdev_present() &&
+		    testdev_mmio_read(TESTDEV_RESULT) == HP_RESULT_STOP) {
+			stopped = true;
+			break;
+		}
+	}
+	for (i = 0; i < nslots; i++)
+		if (slots[i].usable && slots[i].dev.ready &&
+		    slot_id(&slots[i]) == slots[i].dev.device_id)
+			virtio_reset(&slots[i].dev);
+	printf("hotplug: poll: %u passes; virtio: %u seen, %u initialized (%u failed), %u requests, %u failed; testdev: %u seen; %s\n",
+	       st.passes, st.virtio_seen, st.inits, st.init_failed,
+	       st.requests, st.failed, st.testdev_seen,
+	       stopped ? "stopped by the host" : "timeout");
+}
+
 void guest_main(const struct boot_info *bi)
 {
 	unsigned i, nempty = 0, rounds, round, done = 0;
@@ -545,7 +671,8 @@ void guest_main(const struct boot_info *bi)
 	rounds = (unsigned)opt_uint("rounds", 1);
 	timeout_s = (uint32_t)MIN(opt_uint("timeout", HP_TIMEOUT_S),
 				  (uint64_t)HP_TIMEOUT_MAX_S);
-	mode = opt_is("surprise", "1") ? MODE_SURPRISE :
+	mode = opt_is("poll", "1")     ? MODE_POLL :
+	       opt_is("surprise", "1") ? MODE_SURPRISE :
 	       opt_is("hold", "1")     ? MODE_HOLD :
 					 MODE_RELEASE;
 
@@ -557,7 +684,7 @@ void guest_main(const struct boot_info *bi)
 		if (opt_is("boot", "1"))
 			slots[i].last_id = 0;
 	}
-	if (rounds)
+	if (rounds && mode != MODE_POLL)
 		check("hotplug-windows", nslots,
 		      "the DSDT describes no virtio-mmio (LNRO0005) window");
 	if (opt_uint_get("slots", &want))
@@ -571,6 +698,11 @@ void guest_main(const struct boot_info *bi)
 	printf("hotplug: ready: %u windows, %u empty, rounds %u, mode %s, timeout %u s\n",
 	       nslots, nempty, rounds, mode_names[mode], timeout_s);
 
+	if (mode == MODE_POLL) {
+		poll_all();
+		state(0, HP_STATE_FINISHED);
+		return;
+	}
 	for (round = 1; round <= rounds; round++) {
 		if (!do_round(round))
 			break;
