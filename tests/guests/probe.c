@@ -2,8 +2,10 @@
 /*
  * The probe guest: a measuring instrument rather than a test.  It times
  * round trips of one kind of access to the test device, touches RAM on
- * request, or does nothing and stops (a minimal guest, for start-up
- * times).  Its command line and results block are described in probe.h;
+ * request, keeps reading device registers (poll=, for the hotplug
+ * benchmark's busy guest), or does nothing and stops (a minimal guest,
+ * for start-up times).  Its command line and results block are described
+ * in probe.h;
  * flatvm-bench (tools/bench/) runs it.
  *
  * Polled and interrupt-free like every guest here.  It prints its banner
@@ -174,6 +176,65 @@ static int parse_kind(void)
 	return -1;
 }
 
+/*
+ * poll=A[,A...]: the addresses into @addr; how many (0 without poll=), or
+ * -1 if one is malformed, unaligned or outside the MMIO hole.
+ */
+static int parse_poll(uint32_t addr[PROBE_MAX_POLL])
+{
+	size_t len, i = 0;
+	const char *v = opt_find("poll", &len);
+	unsigned n = 0, base, d;
+	uint64_t a;
+	bool digits;
+
+	if (!v)
+		return 0;
+	while (i < len) {
+		if (n == PROBE_MAX_POLL)
+			return -1;
+		base = 10;
+		if (i + 2 < len && v[i] == '0' && (v[i + 1] == 'x' ||
+						   v[i + 1] == 'X')) {
+			base = 16;
+			i += 2;
+		}
+		for (a = 0, digits = false; i < len && v[i] != ','; i++) {
+			char c = v[i];
+
+			if (c >= '0' && c <= '9')
+				d = (unsigned)(c - '0');
+			else if (base == 16 && c >= 'a' && c <= 'f')
+				d = (unsigned)(c - 'a' + 10);
+			else if (base == 16 && c >= 'A' && c <= 'F')
+				d = (unsigned)(c - 'A' + 10);
+			else
+				return -1;
+			a = base == 16 ? a << 4 | d : a * 10 + d;
+			if (a >= LAYOUT_MMIO_HOLE_END)
+				return -1;
+			digits = true;
+		}
+		if (!digits || a < LAYOUT_MMIO_HOLE_START || (a & 3) ||
+		    a + 4 > LAYOUT_MMIO_HOLE_END)
+			return -1;
+		addr[n++] = (uint32_t)a;
+		i++;	/* the comma */
+	}
+	return (int)n;
+}
+
+/* Read every @addr in turn, for good: the host stops the VM. */
+static __attribute__((noreturn)) void poll_forever(const uint32_t *addr,
+						   unsigned n)
+{
+	unsigned i;
+
+	for (;;)
+		for (i = 0; i < n; i++)
+			(void)mmio_read32(addr[i]);
+}
+
 static uint32_t touch(uint32_t mib)
 {
 	uint32_t addr, end = PROBE_TOUCH_ADDR + mib * MIB;
@@ -189,8 +250,8 @@ void guest_main(const struct boot_info *bi)
 	uint32_t *empty = phys_ptr(PROBE_RESULTS_ADDR + PROBE_EMPTY_OFFSET);
 	uint32_t *samples = phys_ptr(PROBE_RESULTS_ADDR + PROBE_SAMPLES_OFFSET);
 	uint64_t count = opt_uint("count", 0), mib = opt_uint("touch", 0);
-	uint32_t status = PROBE_OK;
-	int kind = parse_kind();
+	uint32_t status = PROBE_OK, poll_addr[PROBE_MAX_POLL];
+	int kind = parse_kind(), npoll = parse_poll(poll_addr), i;
 
 	console_mirror_testdev(false);
 	printf("probe: kind=%s count=%llu touch=%llu\n",
@@ -211,6 +272,14 @@ void guest_main(const struct boot_info *bi)
 	if (kind < 0 || count > PROBE_MAX_SAMPLES) {
 		printf("probe: expected kind=none|pio-read|pio-write|mmio-read|mmio-write|ioeventfd and count=0..%u\n",
 		       PROBE_MAX_SAMPLES);
+		status = PROBE_ERR_OPTION;
+		goto out;
+	}
+	if (npoll < 0) {
+		printf("probe: expected poll=ADDR[,ADDR...]: at most %u 4-byte aligned addresses in [0x%llx, 0x%llx)\n",
+		       PROBE_MAX_POLL,
+		       (unsigned long long)LAYOUT_MMIO_HOLE_START,
+		       (unsigned long long)LAYOUT_MMIO_HOLE_END);
 		status = PROBE_ERR_OPTION;
 		goto out;
 	}
@@ -240,6 +309,13 @@ out:
 	if (res->count)
 		printf("probe: %u accesses in %llu ticks\n", res->count,
 		       (unsigned long long)res->loop_ticks);
+	if (status == PROBE_OK && npoll > 0) {
+		printf(PROBE_POLL_LINE " %d addresses:", npoll);
+		for (i = 0; i < npoll; i++)
+			printf(" 0x%x", poll_addr[i]);
+		printf("\n");
+		poll_forever(poll_addr, (unsigned)npoll);
+	}
 	if (status == PROBE_OK && opt_present("spin")) {
 		printf(PROBE_READY_LINE " touched=%llu MiB\n",
 		       (unsigned long long)(res->touched >> 20));

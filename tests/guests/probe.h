@@ -13,6 +13,13 @@
  *   touch=M    write one word in each 4 KiB page of M MiB of RAM from
  *              PROBE_TOUCH_ADDR, then print PROBE_READY_LINE
  *   spin       stay up after that until the VMM is stopped from outside
+ *   poll=A[,A...]  instead of stopping (or spinning), read each of the
+ *              guest-physical addresses A (hex or decimal, 4-byte
+ *              aligned, in the MMIO hole, at most PROBE_MAX_POLL of
+ *              them) with a 32-bit load, in turn, forever, after
+ *              printing PROBE_POLL_LINE: a guest that keeps accessing
+ *              devices the host plugs and unplugs (an absent one reads
+ *              as whatever the VMM returns for unassigned MMIO)
  *
  * The accesses, all 32 bits wide, to the test device's SCRATCH register
  * (include/flatvm/testdev-regs.h):
@@ -69,6 +76,10 @@
 
 /* The line (on COM1) that says touch= is done and the probe is spinning. */
 #define PROBE_READY_LINE	"probe: ready"
+
+/* poll=: how many addresses, and the line before the endless reads. */
+#define PROBE_MAX_POLL		8
+#define PROBE_POLL_LINE		"probe: polling"
 
 enum probe_kind {
 	PROBE_NONE,

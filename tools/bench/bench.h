@@ -83,6 +83,18 @@ int bench_startup(const struct bench_opts *opts);
  */
 int bench_memory(const struct bench_opts *opts);
 
+/**
+ * bench_hotplug() - the `hotplug` mode: device_add and device_del
+ * latency through the QMP control socket of a `flatvm run` child, with
+ * the guest idle and with it accessing the device, and a guest's MMIO
+ * latency on another device while test devices are plugged and
+ * unplugged in a loop.
+ * @opts: parsed options (@quick, @json).
+ *
+ * Return: as bench_exit().
+ */
+int bench_hotplug(const struct bench_opts *opts);
+
 /* ---- The floor: a bare KVM_RUN loop (floor.c) ---------------------------- */
 
 /**

@@ -6,7 +6,7 @@
  *
  * Each mode is one entry of the table below: a name, a line of help and a
  * function taking the parsed options (dispatch.c, exit.c, startup.c,
- * memory.c).
+ * memory.c, hotplug.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,6 +47,11 @@ static const struct bench_mode modes[] = {
 		.summary = "flatvm's resident memory beyond the guest RAM its guest touched",
 		.run = bench_memory,
 	},
+	{
+		.name = "hotplug",
+		.summary = "device_add / device_del latency over QMP, idle and busy guests; MMIO latency during a plug loop",
+		.run = bench_hotplug,
+	},
 };
 
 static void usage(FILE *out)
@@ -63,19 +68,22 @@ static void usage(FILE *out)
 		"\n"
 		"options:\n"
 		"  --seconds S  dispatch: run each configuration for S seconds (default %.1f)\n"
-		"  --quick      a smoke test of a few seconds (dispatch: %.2f s per configuration)\n"
+		"  --quick      a smoke test of a few seconds (dispatch: %.2f s per configuration;\n"
+		"               hotplug: 20 cycles instead of 300)\n"
 		"  --json       print one JSON object instead of the table\n"
 		"  --no-pin     dispatch: do not pin reader i to CPU i and the churn thread to\n"
-		"               the last CPU; exit: do not pin every thread to the last CPU\n"
+		"               the last CPU; exit: do not pin every thread to the last CPU;\n"
+		"               hotplug: do not give flatvm's vCPU thread the last CPU to itself\n"
 		"  --help       print this text\n"
 		"\n"
 		"Exit status: 0 when the measurement ran (a missed target is a result, not\n"
 		"a failure), 1 when it could not be set up, 2 for a usage error, 77 when a\n"
-		"mode that needs /dev/kvm (exit, startup, memory) finds none usable.\n",
+		"mode that needs /dev/kvm (exit, startup, memory, hotplug) finds none\n"
+		"usable.\n",
 		DEFAULT_SECONDS, QUICK_SECONDS);
 }
 
-/* "dispatch, exit, startup or memory": the names a user may type. */
+/* "dispatch, exit, startup, memory or hotplug": the names a user may type. */
 static void list_modes(FILE *out)
 {
 	size_t i;
