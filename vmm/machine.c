@@ -10,7 +10,7 @@
  *
  * Threads: the main thread runs machine_run()'s event loop (console
  * input, signals, stop requests); one thread per vCPU; device I/O
- * threads; liburcu's call_rcu thread.  Stopping is a request (an eventfd
+ * threads; the RCU reclaim thread (core/rcu.c).  Stopping is a request (an eventfd
  * the main loop waits on); only the main thread stops and joins vCPUs.
  */
 #include <fcntl.h>

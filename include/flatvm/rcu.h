@@ -85,16 +85,18 @@ static inline void rcu_synchronize(void)
 }
 
 /*
- * Run @fn after a grace period, on liburcu's call_rcu thread.  Every
- * callback starts with rcu_reclaim_begin() and ends with
+ * Run @fn after a grace period, on flatvm's reclaim thread (core/rcu.c).
+ * Every callback starts with rcu_reclaim_begin() and ends with
  * rcu_reclaim_end(), so that ThreadSanitizer sees the grace period before
- * it and rcu_barrier() after it.
+ * it and rcu_barrier() after it.  Callbacks may call rcu_call() again,
+ * never rcu_barrier().
+ *
+ * Not liburcu's call_rcu: its worker sleeps 10 ms before every batch,
+ * which puts a floor under every unplug (DEVICE_DELETED) and every exit.
+ * Ours waits on a condition variable and starts a grace period as soon
+ * as there is work; callbacks queued meanwhile form the next batch.
  */
-static inline void rcu_call(struct rcu_head *head,
-			    void (*fn)(struct rcu_head *head))
-{
-	urcu_qsbr_call_rcu(head, fn);
-}
+void rcu_call(struct rcu_head *head, void (*fn)(struct rcu_head *head));
 
 static inline void rcu_reclaim_begin(void)
 {
@@ -107,10 +109,6 @@ static inline void rcu_reclaim_end(void)
 }
 
 /* Wait until every rcu_call() queued so far has run.  Offline only. */
-static inline void rcu_barrier(void)
-{
-	urcu_qsbr_barrier();
-	rcu_tsan_acquire();
-}
+void rcu_barrier(void);
 
 #endif /* FLATVM_RCU_H */
