@@ -33,8 +33,9 @@
 
 /* ---- iovec helpers ------------------------------------------------- */
 
-size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
-		  void *buf, size_t len)
+/* Copy between an iovec (from byte @off) and @buf, either way. */
+static size_t iov_copy(const struct iovec *iov, unsigned cnt, size_t off,
+		       uint8_t *buf, size_t len, bool to_buf)
 {
 	size_t done = 0, n;
 	unsigned i;
@@ -47,34 +48,27 @@ size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
 		n = iov[i].iov_len - off;
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off,
-		       n);
+		if (to_buf)
+			memcpy(buf + done, (uint8_t *)iov[i].iov_base + off, n);
+		else
+			memcpy((uint8_t *)iov[i].iov_base + off, buf + done, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
+		  void *buf, size_t len)
+{
+	return iov_copy(iov, cnt, off, buf, len, true);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned cnt, size_t off,
 		    const void *buf, size_t len)
 {
-	size_t done = 0, n;
-	unsigned i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - off;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off,
-		       (const uint8_t *)buf + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	/* Only read from @buf when copying into the iovec. */
+	return iov_copy(iov, cnt, off, (uint8_t *)buf, len, false);
 }
 
 void iov_advance(struct iovec **iov, unsigned *cnt, size_t n)

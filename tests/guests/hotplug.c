@@ -119,21 +119,6 @@ static const char *cname(unsigned round, const char *what)
 	return buf;
 }
 
-static const char *blk_status_name(int st)
-{
-	switch (st) {
-	case VIRTIO_BLK_S_OK:
-		return "OK";
-	case VIRTIO_BLK_S_IOERR:
-		return "IOERR";
-	case VIRTIO_BLK_S_UNSUPP:
-		return "UNSUPP";
-	case -1:
-		return "transport failure";
-	}
-	return "not written by the device";
-}
-
 /*
  * A sector the guest writes: a text header zero-padded to HP_HEADER_LEN
  * bytes, then byte i = (i * 7 + 0x5a + seed) mod 256 (README.md).
@@ -303,7 +288,7 @@ static bool work_blk(unsigned round, unsigned i, struct virtio_dev *d)
 	memset(sector, 0xcc, sizeof(sector));
 	st = virtio_blk_rw(d, 0, sector, false);
 	if (!check(cname(round, "blk-read0"), st == VIRTIO_BLK_S_OK,
-		   "status %d (%s) %s", st, blk_status_name(st),
+		   "status %d (%s) %s", st, virtio_blk_status_name(st),
 		   st < 0 ? d->err : ""))
 		return false;
 	h0 = fnv1a32(FNV1A32_INIT, sector, sizeof(sector));
@@ -318,7 +303,7 @@ static bool work_blk(unsigned round, unsigned i, struct virtio_dev *d)
 		check(cname(round, "blk-write-refused"),
 		      st == VIRTIO_BLK_S_IOERR,
 		      "write to a read-only disk: status %d (%s), expected IOERR",
-		      st, blk_status_name(st));
+		      st, virtio_blk_status_name(st));
 		printf("hotplug: round %u: slot %u blk sector0 fnv 0x%08x, read-only: sector 1 not written\n",
 		       round, i, h0);
 		return st >= 0;
@@ -333,13 +318,13 @@ static bool work_blk(unsigned round, unsigned i, struct virtio_dev *d)
 	fill_pattern(round, "flatvm hotplug round %u\n", round);
 	st = virtio_blk_rw(d, 1, pattern, true);
 	if (!check(cname(round, "blk-write1"), st == VIRTIO_BLK_S_OK,
-		   "status %d (%s) %s", st, blk_status_name(st),
+		   "status %d (%s) %s", st, virtio_blk_status_name(st),
 		   st < 0 ? d->err : ""))
 		return false;
 	memset(sector, 0, sizeof(sector));
 	st = virtio_blk_rw(d, 1, sector, false);
 	if (!check(cname(round, "blk-read1"), st == VIRTIO_BLK_S_OK,
-		   "status %d (%s) %s", st, blk_status_name(st),
+		   "status %d (%s) %s", st, virtio_blk_status_name(st),
 		   st < 0 ? d->err : ""))
 		return false;
 	check(cname(round, "blk-readback1"),
@@ -457,7 +442,7 @@ static void surprise(unsigned round, unsigned i, struct virtio_dev *d)
 	check(cname(round, "surprise-removed"), gone_now,
 	      "slot %u still holds device %u after %u requests (%s)", i,
 	      d->device_id, nreq,
-	      timed_out ? "timeout" : st < 0 ? d->err : blk_status_name(st));
+	      timed_out ? "timeout" : st < 0 ? d->err : virtio_blk_status_name(st));
 	check(cname(round, "surprise-readback"), !nbad,
 	      "%u of %u sectors read back differently from what was written",
 	      nbad, k);
@@ -473,7 +458,7 @@ static void surprise(unsigned round, unsigned i, struct virtio_dev *d)
 		       2 + (k - 1) % ring);
 	if (in_write)
 		printf("; write %u at sector %u in flight: %s%s%s\n", k, sec,
-		       blk_status_name(st), st < 0 ? ": " : "",
+		       virtio_blk_status_name(st), st < 0 ? ": " : "",
 		       st < 0 ? d->err : "");
 	else
 		printf("; no write in flight\n");

@@ -37,21 +37,6 @@ static void fill_pattern(void)
 	memcpy(pattern, head, sizeof(head) - 1);
 }
 
-static const char *blk_status_name(int st)
-{
-	switch (st) {
-	case VIRTIO_BLK_S_OK:
-		return "OK";
-	case VIRTIO_BLK_S_IOERR:
-		return "IOERR";
-	case VIRTIO_BLK_S_UNSUPP:
-		return "UNSUPP";
-	case -1:
-		return "transport failure";
-	}
-	return "not written by the device";
-}
-
 /* name = "<prefix>-<what>" */
 static const char *cname(const char *prefix, const char *what)
 {
@@ -84,7 +69,7 @@ static void test_blk(struct virtio_dev *d, unsigned k)
 	memset(sector, 0xcc, sizeof(sector));
 	st = virtio_blk_rw(d, 0, sector, false);
 	if (!check(cname(p, "read0"), st == VIRTIO_BLK_S_OK,
-		   "status %d (%s) %s", st, blk_status_name(st),
+		   "status %d (%s) %s", st, virtio_blk_status_name(st),
 		   st < 0 ? d->err : ""))
 		goto out;
 	h0 = fnv1a32(FNV1A32_INIT, sector, sizeof(sector));
@@ -109,17 +94,17 @@ static void test_blk(struct virtio_dev *d, unsigned k)
 	if (virtio_blk_read_only(d)) {
 		check(cname(p, "write-refused"), st == VIRTIO_BLK_S_IOERR,
 		      "write to a read-only disk: status %d (%s), expected IOERR",
-		      st, blk_status_name(st));
+		      st, virtio_blk_status_name(st));
 		goto out;
 	}
 	if (!check(cname(p, "write1"), st == VIRTIO_BLK_S_OK,
-		   "status %d (%s) %s", st, blk_status_name(st),
+		   "status %d (%s) %s", st, virtio_blk_status_name(st),
 		   st < 0 ? d->err : ""))
 		goto out;
 	memset(sector, 0, sizeof(sector));
 	st = virtio_blk_rw(d, 1, sector, false);
 	if (check(cname(p, "read1"), st == VIRTIO_BLK_S_OK, "status %d (%s) %s",
-		  st, blk_status_name(st), st < 0 ? d->err : ""))
+		  st, virtio_blk_status_name(st), st < 0 ? d->err : ""))
 		check(cname(p, "readback1"),
 		      !memcmp(sector, pattern, sizeof(sector)),
 		      "sector 1 reads back differently (fnv1a 0x%08x, wrote 0x%08x)",

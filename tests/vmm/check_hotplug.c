@@ -328,15 +328,43 @@ START_TEST(plug_use_unplug_replug)
 
 	json_decref(qmp_ok(&vm, blk_add("d1", d1)));
 	wait_console(&vm, "hotplug: round 1 done", 60);
-	json_decref(qmp_ok(&vm, dev_del("d1")));
-	/* A second device_del while the first is pending: answered. */
-	r = qmp(&vm, dev_del("d1"));
-	ck_assert_ptr_nonnull(json_object_get(r, "error"));
-	json_decref(r);
-	/* The id is still taken until DEVICE_DELETED. */
-	r = qmp(&vm, blk_add("d1", d2));
-	ck_assert_ptr_nonnull(json_object_get(r, "error"));
-	json_decref(r);
+	/*
+	 * device_del, a second device_del and a device_add of the same id,
+	 * in one write: the server runs them back to back as one online
+	 * stretch of its thread, so no grace period (and no finalization)
+	 * can come between them, however fast reclamation is.
+	 */
+	{
+		json_t *cmds[3] = { dev_del("d1"), dev_del("d1"),
+				    blk_add("d1", d2) };
+		char batch[2048] = "";
+		unsigned k;
+
+		for (k = 0; k < 3; k++) {
+			char *one = json_dumps(cmds[k], JSON_COMPACT);
+
+			strcat(batch, one);
+			strcat(batch, "\n");
+			free(one);
+			json_decref(cmds[k]);
+		}
+		ck_assert_int_eq(write(vm.qmp, batch, strlen(batch)),
+				 (ssize_t)strlen(batch));
+		for (k = 0; k < 3; k++) {
+			do {
+				r = qmp_recv(&vm, 30);
+				if (json_object_get(r, "event")) {
+					json_array_append_new(vm.events, r);
+					r = NULL;
+				}
+			} while (!r);
+			if (k == 0)	/* returns at once */
+				ck_assert_ptr_nonnull(json_object_get(r, "return"));
+			else	/* pending: answered; id still taken */
+				ck_assert_ptr_nonnull(json_object_get(r, "error"));
+			json_decref(r);
+		}
+	}
 	wait_event(&vm, "DEVICE_DELETED", "d1", 30);
 	/* What the guest saw completed is in the file. */
 	expect_sector(d1, 1, "flatvm hotplug round 1\n", 1);

@@ -348,3 +348,18 @@ int virtio_rng_read(struct virtio_dev *d, void *buf, uint32_t len)
 	}
 	return (int)got;
 }
+
+const char *virtio_blk_status_name(int st)
+{
+	switch (st) {
+	case VIRTIO_BLK_S_OK:
+		return "OK";
+	case VIRTIO_BLK_S_IOERR:
+		return "IOERR";
+	case VIRTIO_BLK_S_UNSUPP:
+		return "UNSUPP";
+	case -1:
+		return "transport failure";
+	}
+	return "not written by the device";
+}

@@ -191,4 +191,7 @@ int virtio_blk_rw(struct virtio_dev *d, uint64_t sector, void *buf,
 /* Fill @len bytes (at most 4096); returns how many arrived, -1 on error. */
 int virtio_rng_read(struct virtio_dev *d, void *buf, uint32_t len);
 
+/* A virtio-blk status byte (or -1 for a transport failure), for humans. */
+const char *virtio_blk_status_name(int st);
+
 #endif /* GUEST_VIRTIO_H */
