@@ -80,8 +80,9 @@ void device_init(struct device *dev)
 {
 	pthread_mutex_init(&dev->lock, NULL);
 	/* Without counters (out of memory) the device works, uncounted. */
-	dev->counters = aligned_alloc(64, DEVICE_COUNTER_SLOTS *
-					  sizeof(*dev->counters));
+	dev->counters = aligned_alloc(sizeof(*dev->counters),
+				      DEVICE_COUNTER_SLOTS *
+				      sizeof(*dev->counters));
 	if (dev->counters)
 		memset(dev->counters, 0,
 		       DEVICE_COUNTER_SLOTS * sizeof(*dev->counters));

@@ -75,10 +75,11 @@ struct device {
  */
 #define DEVICE_COUNTER_SLOTS	32
 
+/* A cache-line pair each: x86 prefetches lines in adjacent pairs. */
 struct device_counter {
 	uint64_t reads;
 	uint64_t writes;
-} __attribute__((aligned(64)));
+} __attribute__((aligned(128)));
 
 extern __thread int device_counter_slot;
 int device_counter_slot_init(void);
