@@ -33,7 +33,7 @@
  * The churn thread, when there is one, starts a cycle every
  * CHURN_PERIOD_NS: flatvm creates, realizes and maps a device, then
  * unplugs it (two new flat views per cycle; the device finalizes after a
- * grace period, on liburcu's call_rcu thread); the baselines insert and
+ * grace period, on flatvm's RCU reclaim thread); the baselines insert and
  * remove an entry for it under their writer lock.  A cycle that overruns
  * its slot skips the missed slots rather than bursting to catch up.
  *
@@ -803,7 +803,7 @@ static void targets_compute(struct bench *b, struct targets *t)
 		if (t->churn_cost[ti] >= TARGET_CHURN_COST)
 			t->churn_pass = false;
 	}
-	/* Readers + churn + liburcu's call_rcu thread, against the CPUs. */
+	/* Readers + churn + the RCU reclaim thread, against the CPUs. */
 	t->oversubscribed = reader_counts[NR_READER_COUNTS - 1] + 2 > b->cpus;
 
 	t->closest_margin = 0;
@@ -892,7 +892,7 @@ static void print_table(struct bench *b, const struct targets *t)
 	       TARGET_CHURN_COST * 100, pass(t->churn_pass),
 	       t->churn_cost[0] * 100, t->churn_cost[1] * 100);
 	if (t->oversubscribed)
-		printf("      note: with churn, 2 readers + the churn thread + liburcu's call_rcu thread share %ld CPUs: oversubscribed\n",
+		printf("      note: with churn, 2 readers + the churn thread + the RCU reclaim thread share %ld CPUs: oversubscribed\n",
 		       b->cpus);
 	printf("  (4) flatvm ahead of both baselines at 2 threads: %s (%u/%u configurations",
 	       pass(t->ahead_pass), t->ahead, t->compared);

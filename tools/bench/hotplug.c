@@ -8,7 +8,7 @@
  * directory, --hotplug-slots 2 and 64 MiB of RAM, driven over QMP (the
  * greeting, qmp_capabilities, then commands with an id; jansson parses
  * every message).  Placement: flatvm's vCPU thread gets the last CPU we
- * may use to itself, everything else (flatvm's main, QMP, call_rcu and
+ * may use to itself, everything else (flatvm's main, QMP, RCU reclaim and
  * I/O threads, and the bench) shares the others, so a guest's access is
  * not slowed merely because the control plane ran on its CPU; --no-pin
  * leaves every thread to the scheduler (on a 2-CPU host the plug loop
@@ -29,7 +29,7 @@
  *
  * The pause after device_add lets the work that device_add deferred (the
  * old flat view and, for virtio, the empty transport it replaced, both
- * reclaimed by liburcu's call_rcu thread) finish first, so each
+ * reclaimed by flatvm's RCU reclaim thread) finish first, so each
  * device_del starts from a quiet VMM, as a delete long after the plug
  * does.  Drivers: the test device (`testdev`, a window of its own at
  * 0xd1001000) and virtio-blk (a 1 MiB file in the temporary directory,
@@ -804,7 +804,7 @@ struct hp_bench {
 
 /*
  * Placement (unless --no-pin): flatvm's vCPU thread alone on the last CPU
- * we may use, every other thread (flatvm's main, QMP, call_rcu and I/O
+ * we may use, every other thread (flatvm's main, QMP, RCU reclaim and I/O
  * threads, and this process) on the others.  The bench sets its own
  * affinity to the others before it spawns flatvm, whose threads inherit
  * it; vm_pin() then moves the vCPU.  With fewer than two CPUs nothing is
