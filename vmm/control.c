@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "flatvm/rcu.h"
 #include "machine-internal.h"
@@ -520,36 +519,10 @@ static int ctl_device_del(void *opaque, const char *id, struct error *err)
 	return ret;
 }
 
-/*
- * Wait (offline, bounded) until every hotplugged device has finalized:
- * their finalizers use the machine, which is about to go away.
- */
-static void hotplug_wait_gone(struct machine *m)
+/* Every hotplugged device has finalized.  Called with ctl_lock held. */
+static bool hotplug_all_gone(struct machine *m)
 {
-	struct timespec deadline;
-	int waited = 0;
-
-	rcu_thread_offline();
-	pthread_mutex_lock(&m->ctl_lock);
-	while (!cds_list_empty(&m->hp_devices) && waited < 100) {
-		pthread_mutex_unlock(&m->ctl_lock);
-		rcu_barrier();		/* the old views go */
-		pthread_mutex_lock(&m->ctl_lock);
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += 100 * 1000 * 1000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
-		if (!cds_list_empty(&m->hp_devices))
-			pthread_cond_timedwait(&m->hp_gone, &m->ctl_lock,
-					       &deadline);
-		waited++;
-	}
-	if (!cds_list_empty(&m->hp_devices))
-		pr_warn("hotplugged devices did not finalize within 10 s");
-	pthread_mutex_unlock(&m->ctl_lock);
-	rcu_thread_online();
+	return cds_list_empty(&m->hp_devices);
 }
 
 /* Teardown: unplug every hotplugged device (their events still go out). */
@@ -577,7 +550,10 @@ void machine_hotplug_fini(struct machine *m)
 			machine_virtio_untrack(m, m->slot[hp->index].vm);
 		device_unplug(dev, NULL);
 	}
-	hotplug_wait_gone(m);
+	/* Their finalizers use the machine, which is about to go away. */
+	if (!machine_wait_finalized(m, &m->ctl_lock, &m->hp_gone,
+				    hotplug_all_gone))
+		pr_warn("hotplugged devices did not finalize within 10 s");
 }
 
 /* ---- Status, pause, resume, quit, reset ---------------------------------- */

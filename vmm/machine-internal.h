@@ -106,6 +106,9 @@ int machine_map(struct memory_region *c, uint64_t addr,
 		struct memory_region *mr, struct error *err);
 int machine_reload(struct machine *m, struct error *err);
 bool machine_stopping(struct machine *m);
+bool machine_wait_finalized(struct machine *m, pthread_mutex_t *lock,
+			    pthread_cond_t *cond,
+			    bool (*done)(struct machine *m));
 
 /* vmm/control.c */
 int machine_hotplug_init(struct machine *m, struct error *err);

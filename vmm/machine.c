@@ -370,15 +370,54 @@ void machine_virtio_untrack(struct machine *m, struct virtio_mmio *vm)
 }
 
 /*
+ * Wait, offline and bounded (10 s), until @done(m) holds: @done is read
+ * under @lock, and @cond is signalled by the finalizers that make it
+ * true.  Each round lets a grace period pass first, since old views hold
+ * the devices being waited for.  Called online; returns @done(m).
+ */
+bool machine_wait_finalized(struct machine *m, pthread_mutex_t *lock,
+			    pthread_cond_t *cond,
+			    bool (*done)(struct machine *m))
+{
+	struct timespec deadline;
+	int rounds;
+	bool ok;
+
+	rcu_thread_offline();
+	pthread_mutex_lock(lock);
+	for (rounds = 0; !done(m) && rounds < 100; rounds++) {
+		pthread_mutex_unlock(lock);
+		rcu_barrier();
+		pthread_mutex_lock(lock);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 100 * 1000 * 1000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		if (!done(m))
+			pthread_cond_timedwait(cond, lock, &deadline);
+	}
+	ok = done(m);
+	pthread_mutex_unlock(lock);
+	rcu_thread_online();
+	return ok;
+}
+
+/* Called with stop_lock held. */
+static bool virtio_all_gone(struct machine *m)
+{
+	return !m->virtio_alive;
+}
+
+/*
  * Unplug the transports and wait (bounded) until they have finalized:
  * their I/O threads hold them and may drop the last reference after a
  * grace period, so the process must not exit under them.  Called online.
  */
 static void machine_virtio_fini(struct machine *m)
 {
-	struct timespec deadline;
 	unsigned i;
-	int waited = 0;
 
 	machine_hotplug_fini(m);
 	for (i = 0; i < m->nr_virtio; i++) {
@@ -386,29 +425,10 @@ static void machine_virtio_fini(struct machine *m)
 		object_unparent(&virtio_mmio_device(m->virtio[i])->obj);
 	}
 	m->nr_virtio = 0;
-	rcu_thread_offline();
-	pthread_mutex_lock(&m->stop_lock);
-	while (m->virtio_alive && waited < 100) {
-		/* The old views holding them go after a grace period. */
-		pthread_mutex_unlock(&m->stop_lock);
-		rcu_barrier();
-		pthread_mutex_lock(&m->stop_lock);
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += 100 * 1000 * 1000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
-		if (m->virtio_alive)
-			pthread_cond_timedwait(&m->virtio_gone, &m->stop_lock,
-					       &deadline);
-		waited++;
-	}
-	if (m->virtio_alive)
+	if (!machine_wait_finalized(m, &m->stop_lock, &m->virtio_gone,
+				    virtio_all_gone))
 		pr_warn("%u virtio device(s) did not finalize within 10 s",
 			m->virtio_alive);
-	pthread_mutex_unlock(&m->stop_lock);
-	rcu_thread_online();
 }
 
 /* The boot-time virtio devices: one transport per disk, then the rng. */

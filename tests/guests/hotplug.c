@@ -46,7 +46,6 @@
 #define HP_RING_SECTORS		8	/* surprise writes: sectors 2..9 */
 #define HP_HEADER_LEN		64	/* text header of the written sectors */
 #define RNG_BYTES		16
-#define RNG_TRIES		8
 
 #define ID_UNASSIGNED		0xffffffffu
 
@@ -337,21 +336,6 @@ static bool work_blk(unsigned round, unsigned i, struct virtio_dev *d)
 	return true;
 }
 
-/* Collect @len bytes in at most RNG_TRIES requests; -1 on error. */
-static int rng_fill(struct virtio_dev *d, uint8_t *buf, unsigned len)
-{
-	unsigned got = 0, tries;
-	int n;
-
-	for (tries = 0; got < len && tries < RNG_TRIES; tries++) {
-		n = virtio_rng_read(d, buf + got, len - got);
-		if (n < 0)
-			return -1;
-		got += (unsigned)n;
-	}
-	return (int)got;
-}
-
 static bool work_rng(unsigned round, unsigned i, struct virtio_dev *d)
 {
 	static const uint8_t zero[RNG_BYTES];
@@ -361,7 +345,7 @@ static bool work_rng(unsigned round, unsigned i, struct virtio_dev *d)
 	err = virtio_init(d, 0);
 	if (!check(cname(round, "rng-init"), !err, "%s", err))
 		return false;
-	n = rng_fill(d, rng_buf, RNG_BYTES);
+	n = virtio_rng_fill(d, rng_buf, RNG_BYTES);
 	if (!check(cname(round, "rng-read"), n == RNG_BYTES,
 		   "got %d of %u bytes%s%s", n, RNG_BYTES, n < 0 ? ": " : "",
 		   n < 0 ? d->err : ""))

@@ -15,7 +15,6 @@
 #include "lib/virtio.h"
 
 #define RNG_BYTES	16
-#define RNG_TRIES	8
 
 static struct virtio_dev dev;
 static uint8_t sector[VIRTIO_BLK_SECTOR_SIZE] __attribute__((aligned(16)));
@@ -120,21 +119,6 @@ out:
 	virtio_reset(d);
 }
 
-/* Collect @len bytes in at most RNG_TRIES requests. */
-static int rng_fill(struct virtio_dev *d, uint8_t *buf, unsigned len)
-{
-	unsigned got = 0, tries;
-	int n;
-
-	for (tries = 0; got < len && tries < RNG_TRIES; tries++) {
-		n = virtio_rng_read(d, buf + got, len - got);
-		if (n < 0)
-			return -1;
-		got += (unsigned)n;
-	}
-	return (int)got;
-}
-
 static void test_rng(struct virtio_dev *d, unsigned k)
 {
 	static const uint8_t zero[RNG_BYTES];
@@ -146,7 +130,7 @@ static void test_rng(struct virtio_dev *d, unsigned k)
 	err = virtio_init(d, 0);
 	if (!check(cname(p, "init"), !err, "%s", err))
 		return;
-	n = rng_fill(d, rng_a, RNG_BYTES);
+	n = virtio_rng_fill(d, rng_a, RNG_BYTES);
 	if (!check(cname(p, "read"), n == RNG_BYTES, "got %d of %u bytes%s%s",
 		   n, RNG_BYTES, n < 0 ? ": " : "", n < 0 ? d->err : ""))
 		goto out;
@@ -155,7 +139,7 @@ static void test_rng(struct virtio_dev *d, unsigned k)
 	console_putc('\n');
 	check(cname(p, "nonzero"), memcmp(rng_a, zero, RNG_BYTES),
 	      "%u bytes, all zero", RNG_BYTES);
-	n = rng_fill(d, rng_b, RNG_BYTES);
+	n = virtio_rng_fill(d, rng_b, RNG_BYTES);
 	check(cname(p, "differs"),
 	      n == RNG_BYTES && memcmp(rng_a, rng_b, RNG_BYTES),
 	      "a second read of %u bytes (got %d) repeats the first", RNG_BYTES,

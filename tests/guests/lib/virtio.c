@@ -363,3 +363,17 @@ const char *virtio_blk_status_name(int st)
 	}
 	return "not written by the device";
 }
+
+int virtio_rng_fill(struct virtio_dev *d, uint8_t *buf, unsigned len)
+{
+	unsigned got = 0, tries;
+	int n;
+
+	for (tries = 0; got < len && tries < VIRTIO_RNG_FILL_TRIES; tries++) {
+		n = virtio_rng_read(d, buf + got, len - got);
+		if (n < 0)
+			return -1;
+		got += (unsigned)n;
+	}
+	return (int)got;
+}

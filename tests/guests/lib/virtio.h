@@ -194,4 +194,11 @@ int virtio_rng_read(struct virtio_dev *d, void *buf, uint32_t len);
 /* A virtio-blk status byte (or -1 for a transport failure), for humans. */
 const char *virtio_blk_status_name(int st);
 
+/*
+ * Collect @len bytes from a virtio-rng device in at most
+ * VIRTIO_RNG_FILL_TRIES requests.  Return: bytes got, -1 on error.
+ */
+#define VIRTIO_RNG_FILL_TRIES	8
+int virtio_rng_fill(struct virtio_dev *d, uint8_t *buf, unsigned len);
+
 #endif /* GUEST_VIRTIO_H */
