@@ -34,12 +34,16 @@ enum {
  * @no_pin: leave thread placement to the scheduler.  By default reader i
  *	runs on CPU i and the churn thread on the last CPU, so a measurement
  *	does not depend on where the scheduler happens to put them.
+ * @out: report: the directory to write to (NULL: ./flatvm-report).
+ * @from: report: render this report.json again instead of measuring.
  */
 struct bench_opts {
 	double seconds;
 	bool quick;
 	bool json;
 	bool no_pin;
+	const char *out;
+	const char *from;
 };
 
 /**
@@ -94,6 +98,17 @@ int bench_memory(const struct bench_opts *opts);
  * Return: as bench_exit().
  */
 int bench_hotplug(const struct bench_opts *opts);
+
+/**
+ * bench_report() - the `report` mode (report.c): everything above that
+ * concerns a guest's device accesses, in one run, written as report.md,
+ * report.json and gnuplot plots in @opts->out; or, with @opts->from, an
+ * earlier report.json rendered again.
+ * @opts: parsed options (@quick, @out, @from).
+ *
+ * Return: as bench_exit().
+ */
+int bench_report(const struct bench_opts *opts);
 
 /* ---- The floor: a bare KVM_RUN loop (floor.c) ---------------------------- */
 

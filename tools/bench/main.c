@@ -2,7 +2,8 @@
 /*
  * flatvm-bench: measurements of flatvm's fast paths.
  *
- *   flatvm-bench <mode> [--seconds S] [--quick] [--json] [--no-pin] [--help]
+ *   flatvm-bench <mode> [--seconds S] [--quick] [--json] [--no-pin]
+ *                       [--out DIR] [--from FILE] [--help]
  *
  * Each mode is one entry of the table below: a name, a line of help and a
  * function taking the parsed options (dispatch.c, exit.c, startup.c,
@@ -52,6 +53,11 @@ static const struct bench_mode modes[] = {
 		.summary = "device_add / device_del latency over QMP, idle and busy guests; MMIO latency during a plug loop",
 		.run = bench_hotplug,
 	},
+	{
+		.name = "report",
+		.summary = "the MMIO/PIO latency report: floor, flatvm and QEMU side by side, scale, hotplug churn, plots",
+		.run = bench_report,
+	},
 };
 
 static void usage(FILE *out)
@@ -71,6 +77,9 @@ static void usage(FILE *out)
 		"  --quick      a smoke test of a few seconds (dispatch: %.2f s per configuration;\n"
 		"               hotplug: 20 cycles instead of 300)\n"
 		"  --json       print one JSON object instead of the table\n"
+		"  --out DIR    report: write report.md, report.json and plots/ to DIR\n"
+		"               (default ./flatvm-report)\n"
+		"  --from FILE  report: render FILE (a report.json) again into --out DIR\n"
 		"  --no-pin     dispatch: do not pin reader i to CPU i and the churn thread to\n"
 		"               the last CPU; exit: do not pin every thread to the last CPU;\n"
 		"               hotplug: do not give flatvm's vCPU thread the last CPU to itself\n"
@@ -78,7 +87,8 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 when the measurement ran (a missed target is a result, not\n"
 		"a failure), 1 when it could not be set up, 2 for a usage error, 77 when a\n"
-		"mode that needs /dev/kvm (exit, startup, memory, hotplug) finds none\n"
+		"mode that needs /dev/kvm (exit, startup, memory, hotplug, report) finds\n"
+		"none\n"
 		"usable.\n",
 		DEFAULT_SECONDS, QUICK_SECONDS);
 }
@@ -139,6 +149,18 @@ int main(int argc, char **argv)
 			opts.json = true;
 		} else if (!strcmp(arg, "--no-pin")) {
 			opts.no_pin = true;
+		} else if (!strcmp(arg, "--out") || !strcmp(arg, "--from")) {
+			if (i + 1 == argc || !argv[i + 1][0]) {
+				fprintf(stderr,
+					"flatvm-bench: %s needs a value: %s\n", arg,
+					arg[2] == 'o' ? "a directory, e.g. --out flatvm-report" :
+					"a report.json, e.g. --from flatvm-report/report.json");
+				return BENCH_EXIT_USAGE;
+			}
+			if (arg[2] == 'o')
+				opts.out = argv[++i];
+			else
+				opts.from = argv[++i];
 		} else if (!strcmp(arg, "--seconds") ||
 			   !strncmp(arg, "--seconds=", 10)) {
 			if (arg[9] == '=') {
@@ -155,7 +177,7 @@ int main(int argc, char **argv)
 			seconds_given = true;
 		} else if (arg[0] == '-') {
 			fprintf(stderr,
-				"flatvm-bench: unknown option '%s'; expected --seconds S, --quick, --json, --no-pin or --help\n",
+				"flatvm-bench: unknown option '%s'; expected --seconds S, --quick, --json, --no-pin, --out DIR, --from FILE or --help\n",
 				arg);
 			return BENCH_EXIT_USAGE;
 		} else if (mode) {
