@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "fake_control.h"
+#include "flatvm/stats.h"
 
 static void fake_sleep_ms(unsigned ms)
 {
@@ -145,15 +146,34 @@ static json_t *fake_query_mtree(void *opaque, bool flat)
 	return r;
 }
 
+/*
+ * A vCPU's exit times, through the machine's own formatting: a clock of
+ * 1 GHz (ticks are ns); 9 MMIO reads of 2 us and one of 100 us, 3 port
+ * writes of 500 ns.
+ */
+static json_t *fake_dispatch(void)
+{
+	struct vcpu_stats st = { .tsc_khz = 1000000 };
+	unsigned i;
+
+	for (i = 0; i < 9; i++)
+		lat_hist_add(&st.hist[EXIT_KIND_MMIO_READ], 2000);
+	lat_hist_add(&st.hist[EXIT_KIND_MMIO_READ], 100000);
+	for (i = 0; i < 3; i++)
+		lat_hist_add(&st.hist[EXIT_KIND_PIO_WRITE], 500);
+	return vcpu_stats_json(&st);
+}
+
 static json_t *fake_query_stats(void *opaque)
 {
 	struct fake_control *f = opaque;
 	json_t *r = NULL;
 
 	if (!fake_enter(f, FAKE_QUERY_STATS))
-		r = json_pack("{s:[{s:i, s:i, s:i, s:i}], s:{s:i, s:i}}",
+		r = json_pack("{s:[{s:i, s:i, s:i, s:i, s:o}], s:{s:i, s:i}}",
 			      "vcpus", "id", 0, "io", 10, "mmio", 20,
-			      "other", 1, "memory", "unassigned-reads", 5,
+			      "other", 1, "dispatch", fake_dispatch(),
+			      "memory", "unassigned-reads", 5,
 			      "unassigned-writes", 6);
 	pthread_mutex_unlock(&f->lock);
 	return r;

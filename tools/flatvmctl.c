@@ -8,7 +8,7 @@
  * arrive meanwhile.
  *
  * Output is for people by default (a devices table, the region tree as
- * text, stats as indented lines); --json prints the command's return
+ * text, stats as indented lines and a table of exit times); --json prints the command's return
  * value as one line of JSON, for scripts.
  *
  * Exit status: 0 done; 1 the command failed (the server's error text on
@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"                                 unplug; --wait returns only when\n"
 	"                                 DEVICE_DELETED for ID has arrived\n"
 	"  mtree [-f]                     memory region tree; -f: the flat views\n"
-	"  stats                          exits by reason, access counts\n"
+	"  stats                          exits by reason, access counts, time\n"
+	"                                 per exit (p50/p90/p99) by kind\n"
 	"  version                        the server's version\n"
 	"  events                         print events as they come, until the\n"
 	"                                 server closes or Ctrl-C\n"
@@ -592,9 +593,64 @@ static void human_version(json_t *ret)
 	       json_integer_value(json_object_get(q, "micro")));
 }
 
-static void human_tree(json_t *ret)
+/* @ns as a short human figure: "840 ns", "7.09 us", "1.20 ms", "3.00 s". */
+static const char *fmt_ns(char *buf, size_t len, json_int_t ns)
 {
-	print_tree(ret, 0);
+	if (ns < 1000)
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT " ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.2f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+static json_int_t int_of(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+/*
+ * query-stats: the counters as indented lines, then the time each vCPU
+ * spent on its exits as a table, a line per vCPU and kind of exit that
+ * happened (the buckets are for --json).
+ */
+static void human_stats(json_t *ret)
+{
+	json_t *copy = json_deep_copy(ret), *vcpus, *vcpu, *d, *h;
+	char p50[32], p90[32], p99[32], max[32];
+	bool header = false;
+	const char *kind;
+	size_t i;
+
+	json_array_foreach(json_object_get(copy, "vcpus"), i, vcpu)
+		json_object_del(vcpu, "dispatch");
+	print_tree(copy, 0);
+	json_decref(copy);
+	vcpus = json_object_get(ret, "vcpus");
+	json_array_foreach(vcpus, i, vcpu) {
+		d = json_object_get(vcpu, "dispatch");
+		json_object_foreach(d, kind, h) {
+			if (!json_is_object(h) || int_of(h, "count") <= 0)
+				continue;
+			if (!header) {
+				puts("dispatch: time in flatvm per exit, from KVM_RUN's return to the next KVM_RUN");
+				printf("  %-5s %-11s %10s %10s %10s %10s %10s\n",
+				       "VCPU", "KIND", "COUNT", "P50", "P90",
+				       "P99", "MAX");
+				header = true;
+			}
+			printf("  %-5" JSON_INTEGER_FORMAT " %-11s %10"
+			       JSON_INTEGER_FORMAT " %10s %10s %10s %10s\n",
+			       int_of(vcpu, "id"), kind, int_of(h, "count"),
+			       fmt_ns(p50, sizeof(p50), int_of(h, "p50-ns")),
+			       fmt_ns(p90, sizeof(p90), int_of(h, "p90-ns")),
+			       fmt_ns(p99, sizeof(p99), int_of(h, "p99-ns")),
+			       fmt_ns(max, sizeof(max), int_of(h, "max-ns")));
+		}
+	}
 }
 
 static void no_args(int argc, char **argv, const char *cmd)
@@ -642,7 +698,7 @@ static int cmd_devices(struct ctl *c, int argc, char **argv)
 static int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	no_args(argc, argv, "stats");
-	return run_simple(c, "query-stats", human_tree);
+	return run_simple(c, "query-stats", human_stats);
 }
 
 static int cmd_version(struct ctl *c, int argc, char **argv)

@@ -736,19 +736,102 @@ static json_t *ctl_query_mtree(void *opaque, bool flat)
 	return r;
 }
 
+/* ---- query-stats --------------------------------------------------------- */
+
+/* @ticks in whole nanoseconds, rounded down (bucket bounds, sums). */
+static json_int_t ticks_ns(const struct vcpu_stats *st, uint64_t ticks)
+{
+	if (!st->tsc_khz)
+		return (json_int_t)ticks;
+	return (json_int_t)((unsigned __int128)ticks * 1000000u / st->tsc_khz);
+}
+
+static json_t *lat_hist_json(const struct vcpu_stats *st,
+			     const struct lat_hist *h)
+{
+	static const struct {
+		const char *name;
+		double q;
+	} quantiles[] = {
+		{ "p50-ns", 0.50 },
+		{ "p90-ns", 0.90 },
+		{ "p99-ns", 0.99 },
+	};
+	json_t *r, *buckets = json_array();
+	unsigned b, i;
+	double ns;
+
+	for (b = 0; b < LAT_BUCKETS; b++)
+		if (h->buckets[b])
+			json_array_append_new(buckets, json_pack("[I, I]",
+				ticks_ns(st, lat_bucket_lower(b)),
+				(json_int_t)h->buckets[b]));
+	r = json_pack("{s:I, s:I, s:I}", "count", (json_int_t)h->count,
+		      "sum-ns", ticks_ns(st, h->sum),
+		      "max-ns", ticks_ns(st, h->max));
+	for (i = 0; i < ARRAY_SIZE(quantiles); i++) {
+		/* Rounded up: a quantile of a non-empty histogram is > 0. */
+		ns = vcpu_stats_ns(st, lat_hist_quantile(h, quantiles[i].q));
+		json_object_set_new(r, quantiles[i].name,
+				    json_integer((json_int_t)ns +
+						 ((json_int_t)ns < ns)));
+	}
+	json_object_set_new(r, "buckets", buckets);
+	return r;
+}
+
+json_t *vcpu_stats_json(const struct vcpu_stats *st)
+{
+	struct lat_hist h;
+	json_t *r;
+	unsigned k;
+
+	r = json_pack("{s:s, s:s}", "unit", "ns", "clock",
+		      st->tsc_khz ? "tsc" : "monotonic");
+	if (st->tsc_khz)
+		json_object_set_new(r, "tsc-khz", json_integer(st->tsc_khz));
+	for (k = 0; k < EXIT_KINDS; k++) {
+		lat_hist_read(&st->hist[k], &h);
+		json_object_set_new(r, exit_kind_name(k), lat_hist_json(st, &h));
+	}
+	return r;
+}
+
+/* Every device under /machine and its access counts, as query-devices. */
+static int collect_counts(struct object *obj, void *opaque)
+{
+	struct dev_walk *w = opaque;
+	struct device *dev = device_cast(obj);
+	uint64_t reads, writes;
+
+	if (!dev || obj->parent != &w->m->obj)
+		return 0;
+	device_get_counters(dev, &reads, &writes);
+	json_array_append_new(w->list, json_pack("{s:s, s:I, s:I}", "id",
+						 object_name(obj), "reads",
+						 (json_int_t)reads, "writes",
+						 (json_int_t)writes));
+	return 0;
+}
+
 static json_t *ctl_query_stats(void *opaque)
 {
 	struct machine *m = opaque;
 	struct address_space_stats st[2];
+	struct dev_walk w = { .m = m, .list = json_array() };
 	json_t *vcpus = json_array(), *r;
+	struct vcpu *vcpu;
 	unsigned i;
 
-	for (i = 0; i < m->nr_vcpus; i++)
+	for (i = 0; i < m->nr_vcpus; i++) {
+		vcpu = &m->vcpu[i];
 		json_array_append_new(vcpus, json_pack(
-			"{s:i, s:I, s:I, s:I}", "id", (int)i,
-			"io", (json_int_t)READ_ONCE(m->vcpu[i].exits_io),
-			"mmio", (json_int_t)READ_ONCE(m->vcpu[i].exits_mmio),
-			"other", (json_int_t)READ_ONCE(m->vcpu[i].exits_other)));
+			"{s:i, s:I, s:I, s:I, s:o}", "id", (int)i,
+			"io", (json_int_t)READ_ONCE(vcpu->exits_io),
+			"mmio", (json_int_t)READ_ONCE(vcpu->exits_mmio),
+			"other", (json_int_t)READ_ONCE(vcpu->exits_other),
+			"dispatch", vcpu_stats_json(&vcpu->stats)));
+	}
 	address_space_get_stats(&m->mem, &st[0]);
 	address_space_get_stats(&m->io, &st[1]);
 	r = json_pack("{s:o}", "vcpus", vcpus);
@@ -760,6 +843,8 @@ static json_t *ctl_query_stats(void *opaque)
 			"rejected", (json_int_t)st[i].rejected,
 			"readonly-writes", (json_int_t)st[i].readonly_writes,
 			"eventfd-writes", (json_int_t)st[i].eventfd_writes));
+	object_child_foreach(&m->obj, false, collect_counts, &w);
+	json_object_set_new(r, "devices", w.list);
 	return r;
 }
 

@@ -55,10 +55,11 @@ struct control_ops {
 	json_t *(*query_devices)(void *opaque);
 	/* {"text": the dump (memory_mtree_dump()), "flat": bool} */
 	json_t *(*query_mtree)(void *opaque, bool flat);
-	/* {"vcpus": [{"id", "io", "mmio", "other"}], "memory": {...},
-	 *  "io": {...}} (exits by reason, unassigned/rejected/readonly/
-	 *  eventfd counts per address space); per-device access counts
-	 *  are in query-devices ("reads", "writes") */
+	/* {"vcpus": [{"id", "io", "mmio", "other", "dispatch"}],
+	 *  "memory": {...}, "io": {...}, "devices": [...]} (exits by
+	 *  reason and the time spent on them, vcpu_stats_json() in
+	 *  flatvm/stats.h; unassigned/rejected/readonly/eventfd counts per
+	 *  address space; per-device access counts, as in query-devices) */
 	json_t *(*query_stats)(void *opaque);
 	/*
 	 * Plug a device: @args is the command's "arguments" object

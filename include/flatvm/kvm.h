@@ -16,6 +16,7 @@
 
 #include "flatvm/error.h"
 #include "flatvm/memory.h"
+#include "flatvm/stats.h"
 
 #define KVM_MAX_VCPUS	64
 
@@ -114,8 +115,11 @@ struct vcpu {
 	/* Result, read after join. */
 	enum vcpu_stop_reason reason;
 	char error[512];
-	/* Exit counters, written only by the vCPU thread. */
+	/* Exit counters, written only by the vCPU thread (relaxed stores:
+	 * query-stats reads them while it runs). */
 	uint64_t exits_io, exits_mmio, exits_other;
+	/* Time spent on exits (include/flatvm/stats.h); same writer. */
+	struct vcpu_stats stats;
 };
 
 int vcpu_create(struct kvm *kvm, struct vcpu *vcpu, unsigned id,

@@ -168,6 +168,18 @@ expect out "  - id: 0"
 expect out "    mmio: 20"
 expect out "memory:"
 expect out "  unassigned-reads: 5"
+# Exit times: a table line per vCPU and kind that happened, not the
+# buckets; --json has them all (the fake: 9 MMIO reads of 2 us and one
+# of 100 us, 3 port writes of 500 ns, at 1 tick per ns).
+expect out "dispatch: time in flatvm per exit"
+expect out "  VCPU  KIND             COUNT        P50        P90        P99        MAX"
+expect out "  0     mmio-read           10    1.94 us    2.05 us  100.00 us  100.00 us"
+expect out "  0     pio-write            3     483 ns     500 ns     500 ns     500 ns"
+expect_not out "pio-read"
+expect_not out "buckets"
+ctl --json stats
+expect out '"mmio-read":{"count":10,"sum-ns":118000,"max-ns":100000,"p50-ns":1935,"p90-ns":2048,"p99-ns":100000,"buckets":[[1792,9],[98304,1]]}'
+expect out '"unit":"ns"'
 
 # raw: the return, pretty or as one line; the id may be the caller's.
 ctl raw '{"execute": "query-status"}'

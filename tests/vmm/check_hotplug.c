@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "flatvm/kvm.h"
+#include "flatvm/stats.h"
 #include "guests.h"
 
 struct vm {
@@ -412,6 +413,98 @@ START_TEST(surprise_removal_mid_requests)
 }
 END_TEST
 
+/* ---- query-stats -------------------------------------------------------- */
+
+static json_int_t int_at(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", key);
+	return json_integer_value(v);
+}
+
+/* Device @id's "reads" or "writes" in a query-devices or query-stats list. */
+static json_int_t dev_count(json_t *list, const char *id, const char *what)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(list, i, d)
+		if (!strcmp(json_string_value(json_object_get(d, "id")), id))
+			return int_at(d, what);
+	ck_abort_msg("no device %s", id);
+	return 0;
+}
+
+/*
+ * One vCPU's histogram of @kind: buckets add up to the count, quantiles
+ * ordered and above 0.  Returns the count.
+ */
+static json_int_t hist_check(json_t *dispatch, const char *kind)
+{
+	json_t *h = json_object_get(dispatch, kind), *b;
+	json_int_t count, sum = 0;
+	size_t i;
+
+	ck_assert_msg(json_is_object(h), "no dispatch.%s", kind);
+	count = int_at(h, "count");
+	json_array_foreach(json_object_get(h, "buckets"), i, b)
+		sum += json_integer_value(json_array_get(b, 1));
+	ck_assert_int_eq(sum, count);
+	if (count)
+		ck_assert(int_at(h, "p50-ns") > 0 &&
+			  int_at(h, "p50-ns") <= int_at(h, "p90-ns") &&
+			  int_at(h, "p90-ns") <= int_at(h, "p99-ns") &&
+			  int_at(h, "p99-ns") <= int_at(h, "max-ns") + 1);
+	return count;
+}
+
+/*
+ * On a paused machine the statistics hold still: every port and MMIO
+ * exit is in a histogram once, and the accesses the devices counted
+ * came through those exits (virtio transports: MMIO only; the UART:
+ * ports only).
+ */
+static void check_stats_paused(struct vm *m, const char *const *virtio)
+{
+	json_t *r = qmp_ok(m, json_pack("{s:s}", "execute", "query-stats"));
+	json_t *q = qmp_ok(m, json_pack("{s:s}", "execute", "query-devices"));
+	json_t *st = json_object_get(r, "return");
+	json_t *devs = json_object_get(q, "return"), *v, *d;
+	json_int_t n[EXIT_KINDS] = { 0 }, io = 0, mmio = 0, reads = 0,
+		   writes = 0;
+	unsigned k;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "vcpus"), i, v) {
+		d = json_object_get(v, "dispatch");
+		ck_assert_str_eq(json_string_value(json_object_get(d, "unit")),
+				 "ns");
+		for (k = 0; k < EXIT_KINDS; k++)
+			n[k] += hist_check(d, exit_kind_name(k));
+		io += int_at(v, "io");
+		mmio += int_at(v, "mmio");
+	}
+	ck_assert_int_eq(n[EXIT_KIND_PIO_READ] + n[EXIT_KIND_PIO_WRITE], io);
+	ck_assert_int_eq(n[EXIT_KIND_MMIO_READ] + n[EXIT_KIND_MMIO_WRITE],
+			 mmio);
+	for (i = 0; virtio[i]; i++) {
+		reads += dev_count(devs, virtio[i], "reads");
+		writes += dev_count(devs, virtio[i], "writes");
+		/* query-stats lists the same counts. */
+		ck_assert_int_eq(dev_count(json_object_get(st, "devices"),
+					   virtio[i], "reads"),
+				 dev_count(devs, virtio[i], "reads"));
+	}
+	ck_assert_int_ge(n[EXIT_KIND_MMIO_READ], reads);
+	ck_assert_int_ge(n[EXIT_KIND_MMIO_WRITE], writes);
+	ck_assert_int_gt(dev_count(devs, "serial0", "writes"), 0);
+	ck_assert_int_ge(n[EXIT_KIND_PIO_WRITE],
+			 dev_count(devs, "serial0", "writes"));
+	json_decref(q);
+	json_decref(r);
+}
+
 START_TEST(errors_queries_ram_and_testdev)
 {
 	char d1[] = "/tmp/flatvm-hp1XXXXXX";
@@ -490,6 +583,11 @@ START_TEST(errors_queries_ram_and_testdev)
 	/* stop/cont, then quit with virtio devices still plugged. */
 	json_decref(qmp_ok(&vm, json_pack("{s:s}", "execute", "stop")));
 	wait_event(&vm, "STOP", NULL, 10);
+	{
+		static const char *const virtio[] = { "a", "b", NULL };
+
+		check_stats_paused(&vm, virtio);
+	}
 	r = qmp_ok(&vm, json_pack("{s:s}", "execute", "query-status"));
 	ck_assert_str_eq(json_string_value(json_object_get(
 		json_object_get(r, "return"), "status")), "paused");

@@ -490,6 +490,15 @@ START_TEST(every_command)
 
 	msg = cl_cmd(c, "{\"execute\": \"query-stats\"}");
 	ck_assert(json_is_array(json_object_get(ret_of(msg), "vcpus")));
+	/* The exit times, as vcpu_stats_json() puts them (fake_control.c). */
+	want = json_loads("{\"count\": 10, \"sum-ns\": 118000, \"max-ns\": 100000, \"p50-ns\": 1935, \"p90-ns\": 2048, \"p99-ns\": 100000, \"buckets\": [[1792, 9], [98304, 1]]}",
+			  0, NULL);
+	v = json_object_get(json_array_get(json_object_get(ret_of(msg),
+							   "vcpus"), 0),
+			    "dispatch");
+	ck_assert(json_equal(json_object_get(v, "mmio-read"), want));
+	ck_assert_str_eq(json_string_value(json_object_get(v, "unit")), "ns");
+	json_decref(want);
 	json_decref(msg);
 
 	/* device_add hands the whole arguments object over. */
