@@ -5,7 +5,9 @@
 # Safe to run repeatedly; does nothing when everything is already present.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang liburcu-dev check linux-libc-dev acpica-tools xz-utils libjansson-dev socat"
+# gnuplot-nox renders flatvm-bench report's plots; qemu-system-x86 is the
+# peer that report measures flatvm against (QEMU's microvm machine).
+PKGS="build-essential cmake pkg-config clang liburcu-dev check linux-libc-dev acpica-tools xz-utils libjansson-dev socat gnuplot-nox qemu-system-x86"
 
 missing=""
 for p in $PKGS; do

@@ -155,6 +155,13 @@ int bench_floor_run(struct bench_floor *f, struct error *err);
 /* NULL is fine. */
 void bench_floor_destroy(struct bench_floor *f);
 
+/*
+ * The host's TSC rate, which guests run at (no VMM here scales it): a
+ * throwaway vCPU's KVM_GET_TSC_KHZ.  Return: 0, or a negative errno with
+ * @err saying why.
+ */
+int bench_tsc_khz(uint32_t *khz, struct error *err);
+
 /* ---- Child processes (child.c) ----------------------------------------- */
 
 #define BENCH_CHILD_OUT_MAX	4096

@@ -19,6 +19,7 @@
  * it never leaves KVM), or at a HLT exit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -177,4 +178,30 @@ int bench_floor_run(struct bench_floor *f, struct error *err)
 					  run->exit_reason);
 		}
 	}
+}
+
+/* The host's TSC rate, which the guests run at: KVM_GET_TSC_KHZ. */
+int bench_tsc_khz(uint32_t *khz, struct error *err)
+{
+	int kvm, vm = -1, vcpu = -1, ret;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return error_setf(err, errno, "/dev/kvm: %s", strerror(errno));
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm >= 0)
+		vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	ret = vcpu >= 0 ? ioctl(vcpu, KVM_GET_TSC_KHZ, 0) : -1;
+	if (ret <= 0)
+		ret = error_setf(err, errno ? errno : EINVAL,
+				 "cannot read the TSC rate (KVM_GET_TSC_KHZ): %s",
+				 strerror(errno ? errno : EINVAL));
+	else
+		*khz = (uint32_t)ret;
+	if (vcpu >= 0)
+		close(vcpu);
+	if (vm >= 0)
+		close(vm);
+	close(kvm);
+	return ret < 0 ? ret : 0;
 }

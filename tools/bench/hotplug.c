@@ -1212,32 +1212,6 @@ static int part_mmio(struct hp_bench *b, struct error *err)
 
 /* ---- Figures ------------------------------------------------------------ */
 
-/* The host's TSC rate, which the guests run at: KVM_GET_TSC_KHZ. */
-static int host_tsc_khz(uint32_t *khz, struct error *err)
-{
-	int kvm, vm = -1, vcpu = -1, ret;
-
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
-		return error_setf(err, errno, "/dev/kvm: %s", strerror(errno));
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm >= 0)
-		vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	ret = vcpu >= 0 ? ioctl(vcpu, KVM_GET_TSC_KHZ, 0) : -1;
-	if (ret <= 0)
-		ret = error_setf(err, errno ? errno : EINVAL,
-				 "cannot read the TSC rate (KVM_GET_TSC_KHZ): %s",
-				 strerror(errno ? errno : EINVAL));
-	else
-		*khz = (uint32_t)ret;
-	if (vcpu >= 0)
-		close(vcpu);
-	if (vm >= 0)
-		close(vm);
-	close(kvm);
-	return ret < 0 ? ret : 0;
-}
-
 static double ms(uint64_t ns)
 {
 	return ns / 1e6;
@@ -1546,7 +1520,7 @@ int bench_hotplug(const struct bench_opts *opts)
 		fprintf(stderr, "flatvm-bench: hotplug: out of memory\n");
 		goto out;
 	}
-	if (host_tsc_khz(&b->tsc_khz, &err) || workdir_make(b, &err))
+	if (bench_tsc_khz(&b->tsc_khz, &err) || workdir_make(b, &err))
 		goto fail;
 	pin_setup(b);
 	if (!opts->json) {

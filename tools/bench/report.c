@@ -1363,32 +1363,6 @@ static json_t *machine_json(struct report *r)
 			 "qemu_path", r->have_qemu ? r->qemu : "not installed");
 }
 
-/* The host's TSC rate, which the guests run at: KVM_GET_TSC_KHZ. */
-static int tsc_khz(uint32_t *khz, struct error *err)
-{
-	int kvm, vm = -1, vcpu = -1, ret;
-
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
-		return error_setf(err, errno, "/dev/kvm: %s", strerror(errno));
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm >= 0)
-		vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	ret = vcpu >= 0 ? ioctl(vcpu, KVM_GET_TSC_KHZ, 0) : -1;
-	if (ret <= 0)
-		ret = error_setf(err, errno ? errno : EINVAL,
-				 "cannot read the TSC rate (KVM_GET_TSC_KHZ): %s",
-				 strerror(errno ? errno : EINVAL));
-	else
-		*khz = (uint32_t)ret;
-	if (vcpu >= 0)
-		close(vcpu);
-	if (vm >= 0)
-		close(vm);
-	close(kvm);
-	return ret < 0 ? ret : 0;
-}
-
 /* `flatvm-bench dispatch --json` in a child: its object, or NULL. */
 static json_t *run_dispatch(struct report *r)
 {
@@ -1511,7 +1485,7 @@ int bench_report(const struct bench_opts *opts)
 		json_decref(r.skipped);
 		return BENCH_EXIT_SKIP;
 	}
-	if (mkdir_p(r.outdir, &err) || tsc_khz(&r.tsc_khz, &err)) {
+	if (mkdir_p(r.outdir, &err) || bench_tsc_khz(&r.tsc_khz, &err)) {
 		fprintf(stderr, "flatvm-bench report: %s\n", err.msg);
 		json_decref(r.skipped);
 		return BENCH_EXIT_FAILED;

@@ -49,6 +49,7 @@
 #include "flatvm/rcu.h"
 
 #include "bench.h"
+#include "report.h"
 
 #define STARTUP_RUNS		20u
 #define STARTUP_RUNS_QUICK	5u
@@ -93,28 +94,6 @@ struct subject {
 	/* medians and minima, ms */
 	double first_med, first_min, exit_med, exit_min;
 };
-
-/* The first executable @name on PATH, into @buf; false if none. */
-static bool find_on_path(const char *name, char *buf, size_t len)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	size_t n;
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; *p; p = *end ? end + 1 : end) {
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		n = (size_t)(end - p);
-		if (!n || n + strlen(name) + 2 > len)
-			continue;
-		snprintf(buf, len, "%.*s/%s", (int)n, p, name);
-		if (!access(buf, X_OK))
-			return true;
-	}
-	return false;
-}
 
 static void set_argv(struct subject *s, const char *const *args)
 {
@@ -165,7 +144,7 @@ static void subjects_init(struct subject *s, char *qemu, size_t qemu_len)
 		.expect_status = 1,	/* isa-debug-exit: 2 * 0 + 1 */
 		.expect_out = "probe: kind=none",
 	};
-	s[S_QEMU].available = find_on_path("qemu-system-x86_64", qemu,
+	s[S_QEMU].available = report_find_on_path("qemu-system-x86_64", qemu,
 					   qemu_len);
 	if (s[S_QEMU].available)
 		set_argv(&s[S_QEMU], qemu_args);
