@@ -68,7 +68,8 @@ static struct probe_cfg cfg;
 enum { GO_WAIT, GO_RUN, GO_ABORT };
 static volatile uint32_t go;
 static volatile uint32_t finished[PROBE_MAX_CPUS];
-static uint32_t hist[PROBE_MAX_CPUS][2][HIST_SLOTS];
+/* Large, so in .data rather than .bss (see __image_zeroed). */
+static uint32_t hist[PROBE_MAX_CPUS][2][HIST_SLOTS] __image_zeroed;
 
 static struct probe_results *block(unsigned cpu)
 {
@@ -566,7 +567,7 @@ static bool parse_cfg(void)
 
 /* ---- virtio= ------------------------------------------------------------ */
 
-static struct virtio_dev virtio_devs[PROBE_MAX_VIRTIO];
+static struct virtio_dev virtio_devs[PROBE_MAX_VIRTIO] __image_zeroed;
 
 /* Each transport in virtio= to DRIVER_OK; a status, having said why. */
 static uint32_t virtio_bring_up(const uint32_t *addr, unsigned n)

@@ -103,9 +103,12 @@
  * differenced, so a window longer than 2^32 ticks (over a second) would
  * wrap.
  *
- * Lines on COM1: first the banner "probe: kind=K count=N touch=M", then
- * PROBE_VIRTIO_LINE per virtio= transport, then "probe: N accesses in T
- * ticks" (CPU 0's loop).  With hist, for every CPU I in order, exactly:
+ * Lines on COM1: first the banner "probe: kind=K count=N touch=M"; with
+ * any of cpus=, reg=, width=, value= "probe: cpus=C width=W value=0xV
+ * reg=0xT[,0xT...]" (one target per CPU); PROBE_VIRTIO_LINE per virtio=
+ * transport; with C > 1 "probe: N APs up (trampoline at 0xP)"; then
+ * "probe: N accesses in T ticks" (CPU 0's loop).  With hist, for every
+ * CPU I that finished, in order, exactly:
  *
  *   probe: cpu=I kind=K width=W target=0xT count=N loop=TICKS
  *   probe: cpu=I hist=samples L:C L:C ...

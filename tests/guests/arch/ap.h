@@ -5,7 +5,7 @@
 
 /* APIC IDs 0..SMP_MAX_CPUS-1; an AP with a higher ID halts at once. */
 #define SMP_MAX_CPUS		4
-#define SMP_AP_STACK_SIZE	0x2000
+#define SMP_AP_STACK_SIZE	0x1000
 
 /* The APs' own GDT (arch/ap16.S): flat 4 GiB code and data. */
 #define SMP_CODE32_SEL		0x08

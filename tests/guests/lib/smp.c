@@ -28,7 +28,8 @@
 
 extern const char ap16_start[], ap16_end[];
 
-uint8_t smp_ap_stacks[SMP_MAX_CPUS][SMP_AP_STACK_SIZE]
+/* In .data: see __image_zeroed. */
+uint8_t smp_ap_stacks[SMP_MAX_CPUS][SMP_AP_STACK_SIZE] __image_zeroed
 	__attribute__((aligned(16)));
 
 static volatile uint32_t ap_alive[SMP_MAX_CPUS];
