@@ -530,7 +530,7 @@ static bool parse_cfg(void)
 	}
 	cfg.width = (unsigned)width;
 	if (!opt_number("value", &value) ||
-	    (width < 4 && value >> (8 * width))) {
+	    value >> (8 * width)) {
 		printf("probe: expected value=V (decimal or 0x hex) that fits a %u-byte access\n",
 		       cfg.width);
 		return false;
