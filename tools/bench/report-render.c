@@ -149,8 +149,15 @@ static void section_machine(FILE *f, json_t *root)
 		json_is_true(json_object_get(m, "nested")) ? "yes" : "no",
 		json_is_true(json_object_get(m, "hypervisor_flag")) ? "set" :
 								      "not set");
-	fprintf(f, "| TSC | %.3f MHz (KVM_GET_TSC_KHZ; guests run at this rate) |\n",
+	fprintf(f, "| TSC | %.3f MHz (KVM_GET_TSC_KHZ; guests run at this rate, the figures use it)",
 		json_integer_value(json_object_get(m, "tsc_khz")) / 1e3);
+	if (json_number_value(json_object_get(m, "tsc_mhz_calibrated")) > 0)
+		fprintf(f, "; %.3f MHz calibrated against the host's CLOCK_MONOTONIC over %.0f ms (%+.2f %%)",
+			json_number_value(json_object_get(m, "tsc_mhz_calibrated")),
+			json_number_value(json_object_get(m, "tsc_calibration_ms")),
+			(json_number_value(json_object_get(m, "tsc_mhz_calibrated")) * 1e3 /
+			 (double)json_integer_value(json_object_get(m, "tsc_khz")) - 1) * 100);
+	fprintf(f, " |\n");
 	fprintf(f, "| QEMU | %s |\n",
 		json_string_value(json_object_get(m, "qemu")) ?:
 		"not installed");
@@ -625,7 +632,7 @@ static int plot_churn(const char *dir, json_t *root, const char *gnuplot,
 	plot_header(g, "churn-timeline",
 		    "MMIO read latency over time, with and without hotplug churn");
 	fprintf(g, "  set xlabel \"time since the first access (ms)\"\n"
-		"  set ylabel \"round trip (us)\"\n  set key top right\n"
+		"  set ylabel \"round trip (us), log scale\"\n  set logscale y\n  set key top right\n"
 		"  plot \"churn-off.dat\" using 1:2 with lines title \"median, socket idle\", "
 		"\"churn-on.dat\" using 1:2 with lines title \"median, plug loop\", "
 		"\"churn-off.dat\" using 1:3 with points pt 1 title \"max, socket idle\", "
@@ -670,7 +677,8 @@ static int plot_scale(const char *dir, json_t *root, const char *gnuplot,
 		return error_setf(err, errno, "%s: %s", path, strerror(errno));
 	plot_header(g, "scale", "MMIO reads: p50 and p99 per configuration and vCPU");
 	fprintf(g, "  set style data histograms\n  set style histogram clustered\n"
-		"  set style fill solid 0.6\n  set ylabel \"round trip (us)\"\n"
+		"  set style fill solid 0.6\n  set ylabel \"round trip (us), log scale\"\n"
+		"  set logscale y\n  set yrange [1:*]\n"
 		"  set xtics rotate by -30\n  set key top left\n"
 		"  plot \"scale-names.dat\" using 3:xtic(2) title \"p50\", \"\" using 4 title \"p99\"\n}\n");
 	fclose(g);

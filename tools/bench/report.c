@@ -104,6 +104,7 @@ extern char **environ;
 #define POLL_NS			(500ull * 1000ull)
 #define CONSOLE_MAX		(64u << 10)
 #define TIMELINE_CHUNKS		200u
+#define TSC_CALIBRATION_MS	200
 
 /* Test devices the bench adds to a flatvm machine ("devices=N"). */
 #define REPORT_DEV_BASE		0xd8000000ull
@@ -1337,6 +1338,24 @@ static void first_line_of(char *const argv[], char *buf, size_t len)
 	bench_child_release(&c);
 }
 
+/*
+ * The TSC against CLOCK_MONOTONIC over @ms milliseconds, in MHz: the
+ * guests' TSC is the host's (no VMM here scales it), so this checks the
+ * rate KVM_GET_TSC_KHZ gives, which converts every figure.
+ */
+static double tsc_calibrate(unsigned ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000L };
+	uint64_t t0, t1, c0, c1;
+
+	t0 = bench_now_ns();
+	c0 = __builtin_ia32_rdtsc();
+	nanosleep(&ts, NULL);
+	c1 = __builtin_ia32_rdtsc();
+	t1 = bench_now_ns();
+	return t1 > t0 ? (double)(c1 - c0) * 1e3 / (double)(t1 - t0) : 0;
+}
+
 static json_t *machine_json(struct report *r)
 {
 	char model[256], qemu[256] = "", kernel[200];
@@ -1350,7 +1369,7 @@ static json_t *machine_json(struct report *r)
 	snprintf(kernel, sizeof(kernel), "%s %s", u.sysname, u.release);
 	if (r->have_qemu)
 		first_line_of(qargv, qemu, sizeof(qemu));
-	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:I, s:s?, s:s}",
+	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:I, s:s?, s:s, s:f, s:i}",
 			 "cpu", model[0] ? model : "unknown", "cpus", (int)ncpu,
 			 "kernel", kernel,
 			 "machine", u.machine,
@@ -1360,7 +1379,9 @@ static json_t *machine_json(struct report *r)
 						    F_OK),
 			 "tsc_khz", (json_int_t)r->tsc_khz,
 			 "qemu", r->have_qemu ? qemu : NULL,
-			 "qemu_path", r->have_qemu ? r->qemu : "not installed");
+			 "qemu_path", r->have_qemu ? r->qemu : "not installed",
+			 "tsc_mhz_calibrated", tsc_calibrate(TSC_CALIBRATION_MS),
+			 "tsc_calibration_ms", TSC_CALIBRATION_MS);
 }
 
 /* `flatvm-bench dispatch --json` in a child: its object, or NULL. */
