@@ -413,9 +413,14 @@ static uint32_t lvt_virtual_wire(uint32_t v, unsigned mode)
 /*
  * Virtual wire mode, as an MP-spec BIOS leaves the boot processor: LINT0
  * takes the 8259's ExtINT, LINT1 delivers NMIs, both unmasked.  Only the
- * BSP: INIT resets an AP's LVTs before it ever runs.
+ * BSP: INIT resets an AP's LVTs before it ever runs.  An AP's state is
+ * written back unchanged, which is not for nothing: KVM (re)builds its
+ * map of APIC IDs, through which INIT and SIPI reach an AP, on
+ * KVM_SET_LAPIC.  Without it, on the PVM host here, a guest that sent
+ * INIT/SIPI before software-enabling its own APIC never woke its APs
+ * (QEMU too sets every vCPU's LAPIC).
  */
-static int set_lapic(struct vcpu *vcpu, struct error *err)
+static int set_lapic(struct vcpu *vcpu, bool bsp, struct error *err)
 {
 	struct kvm_lapic_state lapic;
 	uint32_t v;
@@ -426,12 +431,14 @@ static int set_lapic(struct vcpu *vcpu, struct error *err)
 		return error_setf(err, e, "vCPU %u: KVM_GET_LAPIC: %s",
 				  vcpu->id, strerror(e));
 	}
-	memcpy(&v, lapic.regs + APIC_LVT0, sizeof(v));
-	v = lvt_virtual_wire(v, APIC_MODE_EXTINT);
-	memcpy(lapic.regs + APIC_LVT0, &v, sizeof(v));
-	memcpy(&v, lapic.regs + APIC_LVT1, sizeof(v));
-	v = lvt_virtual_wire(v, APIC_MODE_NMI);
-	memcpy(lapic.regs + APIC_LVT1, &v, sizeof(v));
+	if (bsp) {
+		memcpy(&v, lapic.regs + APIC_LVT0, sizeof(v));
+		v = lvt_virtual_wire(v, APIC_MODE_EXTINT);
+		memcpy(lapic.regs + APIC_LVT0, &v, sizeof(v));
+		memcpy(&v, lapic.regs + APIC_LVT1, sizeof(v));
+		v = lvt_virtual_wire(v, APIC_MODE_NMI);
+		memcpy(lapic.regs + APIC_LVT1, &v, sizeof(v));
+	}
 	if (ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic)) {
 		e = errno;
 		return error_setf(err, e, "vCPU %u: KVM_SET_LAPIC: %s",
@@ -499,7 +506,7 @@ int x86_setup_vcpu(struct vcpu *vcpu, const struct boot_info *bi,
 	ret = set_msrs(vcpu, efer, err);
 	if (!ret)
 		ret = set_fpu(vcpu, err);
-	if (!ret && bsp && vcpu->kvm->irqchip)
-		ret = set_lapic(vcpu, err);
+	if (!ret && vcpu->kvm->irqchip)
+		ret = set_lapic(vcpu, bsp, err);
 	return ret;
 }

@@ -680,7 +680,7 @@ static uint32_t start_aps(const struct boot_info *bi)
 
 	if (cfg.ncpus == 1)
 		return PROBE_OK;
-	err = smp_init(bi, ap_main);
+	err = smp_init(bi, ap_main, !opt_present("apic-off"));
 	if (err) {
 		printf("probe: cpus=%u: cannot start APs: %s\n", cfg.ncpus,
 		       err);

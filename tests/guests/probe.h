@@ -43,6 +43,9 @@
  *              0xfeb00000 + 0x200 * i).  Prints PROBE_VIRTIO_LINE per A;
  *              any failure is PROBE_ERR_DEVICE
  *   hist       after the loops, print every CPU's histograms (below)
+ *   apic-off   with cpus= >= 2: start the APs without software-enabling
+ *              the BSP's local APIC first (INIT and SIPI work either way
+ *              on hardware; a VMM test of AP start-up)
  *   touch=M    write one word in each 4 KiB page of M MiB of RAM from
  *              PROBE_TOUCH_ADDR, then print PROBE_READY_LINE (refused
  *              with cpus= >= 2: it would overlap CPU 1's block)

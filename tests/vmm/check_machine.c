@@ -129,6 +129,33 @@ START_TEST(basic_guest_both_loaders_1_and_2_cpus)
 }
 END_TEST
 
+/*
+ * The probe starts its APs with INIT-SIPI-SIPI and every vCPU times its
+ * own accesses; with apic-off it does so without software-enabling its
+ * local APIC first, which hardware allows and which worked here only
+ * once flatvm set every vCPU's LAPIC (KVM's APIC-ID map).
+ */
+START_TEST(aps_start_on_init_sipi)
+{
+	static const char *const words[] = { "", " apic-off" };
+	const char *cpus = _i < 2 ? "2" : "4";
+	char cmdline[128], up[32];
+
+	snprintf(cmdline, sizeof(cmdline),
+		 "kind=mmio-read count=50 cpus=%s hist%s", cpus, words[_i % 2]);
+	RUN(&res, "--kernel", GUEST_PROBE_PVH, "--cpus", cpus, "--mem", "96M",
+	    "--cmdline", cmdline);
+	ck_assert_msg(res.status == 0, "exit %d\nstdout:\n%s\nstderr:\n%s",
+		      res.status, res.out, res.err);
+	snprintf(up, sizeof(up), "probe: %d APs up", atoi(cpus) - 1);
+	ck_assert_msg(strstr(res.out, up), "no '%s' in:\n%s", up, res.out);
+	/* Every vCPU ran its loop: one histogram end line each. */
+	ck_assert_ptr_nonnull(strstr(res.out, "probe: cpu=1 end"));
+	if (_i >= 2)
+		ck_assert_ptr_nonnull(strstr(res.out, "probe: cpu=3 end"));
+}
+END_TEST
+
 START_TEST(initrd_reaches_the_guest)
 {
 	char path[] = "/tmp/flatvm-initrdXXXXXX";
@@ -351,6 +378,7 @@ static Suite *machine_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, builtin_guest_runs_and_powers_off);
 	tcase_add_loop_test(tc, basic_guest_both_loaders_1_and_2_cpus, 0, 4);
+	tcase_add_loop_test(tc, aps_start_on_init_sipi, 0, 4);
 	tcase_add_loop_test(tc, initrd_reaches_the_guest, 0, 2);
 	tcase_add_loop_test(tc, virtio_guest_disk_and_rng, 0, 2);
 	tcase_add_test(tc, readonly_disk_refuses_the_guest_write);

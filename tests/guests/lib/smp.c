@@ -181,7 +181,8 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-const char *smp_init(const struct boot_info *bi, void (*ap_main)(unsigned cpu))
+const char *smp_init(const struct boot_info *bi, void (*ap_main)(unsigned cpu),
+		     bool enable_apic)
 {
 	uint32_t size = (uint32_t)(ap16_end - ap16_start), page;
 	uint64_t cl = bi->cmdline_paddr, base;
@@ -198,12 +199,15 @@ const char *smp_init(const struct boot_info *bi, void (*ap_main)(unsigned cpu))
 	apic_base = (uint32_t)(base & ~0xfffull);
 	/*
 	 * Software-enable the APIC (SVR bit 8, spurious vector 0xff), as
-	 * an OS does before it starts APs.  Besides, KVM rebuilds its map
-	 * of APIC IDs when this bit changes: with a VMM that created the
-	 * APs after its last KVM_SET_LAPIC (flatvm), the map built then
-	 * does not have them, and INIT/SIPI to them would go nowhere.
+	 * an OS does before it starts APs.  INIT and SIPI are delivered
+	 * with it disabled too (SDM: a software-disabled APIC still sends
+	 * and accepts them); a guest that leaves it off tests that the VMM
+	 * made KVM's map of APIC IDs include every AP (KVM rebuilds the map
+	 * on KVM_SET_LAPIC and when this bit changes).
 	 */
-	mmio_write32(apic_base + APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS);
+	if (enable_apic)
+		mmio_write32(apic_base + APIC_SVR,
+			     APIC_SVR_ENABLE | APIC_SPURIOUS);
 
 	for (page = TRAMPOLINE_LOW; page < TRAMPOLINE_HIGH; page += PAGE) {
 		if (!boot_map_find(bi, page, PAGE, E820_RAM) ||

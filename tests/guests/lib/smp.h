@@ -60,9 +60,12 @@ void tsc_delay_us(uint32_t us);
 /*
  * Copy the trampoline to the first free RAM page in [64 KiB, 640 KiB)
  * (clear of the command line and the boot structure) and find the local
- * APIC.  @ap_main runs on each AP started later.  NULL, or why not.
+ * APIC; with @enable_apic, software-enable it (SVR) as an OS would before
+ * starting APs.  @ap_main runs on each AP started later.  NULL, or why
+ * not.
  */
-const char *smp_init(const struct boot_info *bi, void (*ap_main)(unsigned cpu));
+const char *smp_init(const struct boot_info *bi, void (*ap_main)(unsigned cpu),
+		     bool enable_apic);
 /* The trampoline's page (after smp_init()). */
 uint32_t smp_trampoline(void);
 
