@@ -48,6 +48,14 @@ done
 grep -q '^| flatvm | [0-9]' "$md" || fail "no flatvm rows"
 grep -q '^| KVM floor | [0-9]' "$md" || fail "no floor rows"
 grep -q "^| p99 during hotplug churn" "$md" || fail "no churn verdict"
+grep -q "as fast as it answers: [1-9][0-9]* cycles" "$md" || fail "no plug cycles during the churn runs"
+# Every flatvm configuration ran: 2 vCPUs (APs started by the probe), 512 devices.
+for c in "scale-1cpu | flatvm | 0" "scale-2cpu-same | flatvm | 1" \
+	 "scale-2cpu-diff | flatvm | 0" "scale-2cpu-diff | flatvm | 1" \
+	 "scale-512dev | flatvm | 0"; do
+	grep -qF "| $c |" "$md" || fail "no '$c' row in the scale table"
+done
+grep -q "^- measurement: " "$md" && fail "a measurement was skipped: $(grep '^- measurement: ' "$md" | head -n 3)"
 grep -q '"query_stats"' "$dir/out/report.json" || fail "no query-stats in report.json"
 grep -q '^| 0 | mmio-read | [1-9]' "$md" || fail "no dispatch histogram from query-stats"
 
