@@ -820,17 +820,22 @@ static json_t *ctl_query_stats(void *opaque)
 	struct address_space_stats st[2];
 	struct dev_walk w = { .m = m, .list = json_array() };
 	json_t *vcpus = json_array(), *r;
+	struct vcpu_stats *vs;
 	struct vcpu *vcpu;
 	unsigned i;
+	json_t *v;
 
 	for (i = 0; i < m->nr_vcpus; i++) {
 		vcpu = &m->vcpu[i];
-		json_array_append_new(vcpus, json_pack(
-			"{s:i, s:I, s:I, s:I, s:o}", "id", (int)i,
-			"io", (json_int_t)READ_ONCE(vcpu->exits_io),
-			"mmio", (json_int_t)READ_ONCE(vcpu->exits_mmio),
-			"other", (json_int_t)READ_ONCE(vcpu->exits_other),
-			"dispatch", vcpu_stats_json(&vcpu->stats)));
+		v = json_pack("{s:i, s:I, s:I, s:I}", "id", (int)i,
+			      "io", (json_int_t)READ_ONCE(vcpu->exits_io),
+			      "mmio", (json_int_t)READ_ONCE(vcpu->exits_mmio),
+			      "other", (json_int_t)READ_ONCE(vcpu->exits_other));
+		/* Gone only while the machine is being torn down. */
+		vs = vcpu_get_stats(vcpu);
+		if (vs)
+			json_object_set_new(v, "dispatch", vcpu_stats_json(vs));
+		json_array_append_new(vcpus, v);
 	}
 	address_space_get_stats(&m->mem, &st[0]);
 	address_space_get_stats(&m->io, &st[1]);

@@ -62,23 +62,65 @@ const char *vcpu_stop_reason_name(enum vcpu_stop_reason r)
  * not).  A vCPU thread that moves between CPUs reads TSCs that the
  * kernel keeps synchronized.  Otherwise: CLOCK_MONOTONIC, in ns.
  */
-static void vcpu_stats_init(struct vcpu *vcpu)
+/* The statistics and what frees them after a grace period. */
+struct vcpu_stats_block {
+	struct vcpu_stats st;
+	struct rcu_head rcu;
+};
+
+static int vcpu_stats_init(struct vcpu *vcpu)
 {
+	size_t size = (sizeof(struct vcpu_stats_block) + 127) & ~(size_t)127;
+	struct vcpu_stats_block *blk = aligned_alloc(128, size);
 	unsigned a, b, c, d;
 	int khz;
 
-	if (!__get_cpuid(0x80000007, &a, &b, &c, &d) || !(d & (1u << 8)))
-		return;
-	khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
-	if (khz > 0)
-		vcpu->stats.tsc_khz = (uint32_t)khz;
+	if (!blk)
+		return -ENOMEM;
+	memset(blk, 0, size);
+	if (__get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8))) {
+		khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+		if (khz > 0)
+			blk->st.tsc_khz = (uint32_t)khz;
+	}
+	vcpu->stats = &blk->st;		/* before the thread and the server */
+	return 0;
 }
 
-static inline uint64_t vcpu_stats_now(const struct vcpu *vcpu)
+static void vcpu_stats_free(struct rcu_head *head)
+{
+	rcu_reclaim_begin();
+	free(container_of(head, struct vcpu_stats_block, rcu));
+	rcu_reclaim_end();
+}
+
+/*
+ * The vCPU is gone, but the control thread may be reading its
+ * statistics (query-stats is served until the machine has stopped its
+ * server): unpublish them, free them after a grace period.
+ */
+static void vcpu_stats_release(struct vcpu *vcpu)
+{
+	struct vcpu_stats *st = vcpu->stats;
+
+	if (!st)
+		return;
+	rcu_store(vcpu->stats, NULL);
+	rcu_call(&container_of(st, struct vcpu_stats_block, st)->rcu,
+		 vcpu_stats_free);
+}
+
+struct vcpu_stats *vcpu_get_stats(struct vcpu *vcpu)
+{
+	return rcu_load(vcpu->stats);
+}
+
+/* Only on the vCPU's thread, which holds its statistics (@st). */
+static inline uint64_t vcpu_stats_now(const struct vcpu_stats *st)
 {
 	struct timespec ts;
 
-	if (likely(vcpu->stats.tsc_khz))
+	if (likely(st->tsc_khz))
 		return __rdtsc();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -198,7 +240,11 @@ int vcpu_create(struct kvm *kvm, struct vcpu *vcpu, unsigned id,
 				  id, strerror(errno));
 	}
 	vcpu->run = run;
-	vcpu_stats_init(vcpu);
+	if (vcpu_stats_init(vcpu)) {
+		munmap(run, (size_t)kvm->run_size);
+		close(vcpu->fd);
+		return error_setf(err, ENOMEM, "out of memory");
+	}
 	pthread_mutex_init(&vcpu->lock, NULL);
 	pthread_cond_init(&vcpu->cond, NULL);
 	return 0;
@@ -206,6 +252,7 @@ int vcpu_create(struct kvm *kvm, struct vcpu *vcpu, unsigned id,
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
+	vcpu_stats_release(vcpu);
 	if (vcpu->run)
 		munmap(vcpu->run, (size_t)vcpu->kvm->run_size);
 	if (vcpu->fd >= 0)
@@ -449,14 +496,14 @@ static bool wait_if_paused(struct vcpu *vcpu)
  * (@t0) in the histogram of its kind, if one is being timed.  The stamp
  * comes first, so the recording's own cost is outside.
  */
-static inline void exit_done(struct vcpu *vcpu, int *kind, uint64_t t0)
+static inline void exit_done(struct vcpu_stats *st, int *kind, uint64_t t0)
 {
 	uint64_t t1;
 
 	if (*kind < 0)
 		return;
-	t1 = vcpu_stats_now(vcpu);
-	lat_hist_add(&vcpu->stats.hist[*kind], t1 - t0);
+	t1 = vcpu_stats_now(st);
+	lat_hist_add(&st->hist[*kind], t1 - t0);
 	*kind = -1;
 }
 
@@ -468,6 +515,8 @@ static inline void exit_done(struct vcpu *vcpu, int *kind, uint64_t t0)
  */
 enum vcpu_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 {
+	/* Ours until vcpu_destroy(), which comes after this thread ends. */
+	struct vcpu_stats *st = vcpu->stats;
 	enum vcpu_stop_reason r = VCPU_RUNNING;
 	int kind = -1;			/* the exit being timed, if any */
 	uint64_t t0 = 0;
@@ -476,16 +525,16 @@ enum vcpu_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 	while (r == VCPU_RUNNING) {
 		if (__atomic_load_n(&vcpu->paused, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&vcpu->stop, __ATOMIC_ACQUIRE)) {
-			exit_done(vcpu, &kind, t0);
+			exit_done(st, &kind, t0);
 			if (wait_if_paused(vcpu)) {
 				r = VCPU_STOP_REQUESTED;
 				break;
 			}
 		}
 		rcu_thread_offline();
-		exit_done(vcpu, &kind, t0);
+		exit_done(st, &kind, t0);
 		ret = ioctl(vcpu->fd, KVM_RUN, 0);
-		t0 = vcpu_stats_now(vcpu);
+		t0 = vcpu_stats_now(st);
 		rcu_thread_online();
 		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -502,7 +551,7 @@ enum vcpu_stop_reason vcpu_run_loop(struct vcpu *vcpu)
 		kind = exit_kind_of(vcpu->run);
 		r = handle_exit(vcpu);
 	}
-	exit_done(vcpu, &kind, t0);	/* the exit that ended the loop */
+	exit_done(st, &kind, t0);	/* the exit that ended the loop */
 	vcpu->reason = r;
 	return r;
 }

@@ -118,13 +118,24 @@ struct vcpu {
 	/* Exit counters, written only by the vCPU thread (relaxed stores:
 	 * query-stats reads them while it runs). */
 	uint64_t exits_io, exits_mmio, exits_other;
-	/* Time spent on exits (include/flatvm/stats.h); same writer. */
-	struct vcpu_stats stats;
+	/*
+	 * Time spent on exits (include/flatvm/stats.h); same writer.  Heap,
+	 * 6 KiB, only for vCPUs that exist; RCU-protected for other
+	 * threads: vcpu_get_stats().
+	 */
+	struct vcpu_stats *stats;
 };
 
 int vcpu_create(struct kvm *kvm, struct vcpu *vcpu, unsigned id,
 		struct error *err);
 void vcpu_destroy(struct vcpu *vcpu);
+
+/*
+ * The vCPU's exit statistics, or NULL once vcpu_destroy() has run.  From
+ * any thread, online (RCU reader): they stay valid until it goes
+ * quiescent.
+ */
+struct vcpu_stats *vcpu_get_stats(struct vcpu *vcpu);
 
 /* Set up CPUID from KVM_GET_SUPPORTED_CPUID (with the KVM leaves). */
 int vcpu_init_cpuid(struct vcpu *vcpu, unsigned ncpus, struct error *err);

@@ -8,8 +8,9 @@
  * (vmm/vcpu.c, vcpu_run_loop()): everything flatvm does on the vCPU
  * thread for the exit (QSBR online and offline, the dispatch through the
  * flat view, the device's handler), which is what the guest waits for on
- * top of KVM's own round trip.  An interval in which the vCPU paused is
- * not recorded; nor is the exit that ends the run loop.
+ * top of KVM's own round trip.  When the vCPU is to pause or stop, the
+ * interval ends where it sees that, so a pause is never counted and
+ * every exit handled is recorded exactly once.
  *
  * Values are clock ticks: the TSC when it is invariant and KVM tells its
  * rate (KVM_GET_TSC_KHZ of the vCPU: flatvm never scales a guest's TSC,
