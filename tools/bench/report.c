@@ -567,12 +567,22 @@ static int qc_wait_deleted(struct qmp_client *q, const char *id,
 	return 0;
 }
 
-/* What the client thread of one flatvm run shares with the main thread. */
+/*
+ * What the client thread of one flatvm run shares with the main thread.
+ * The client reads the guest's console from a pipe (flatvm's console
+ * output): the probe's "N accesses in T ticks" line marks the end of the
+ * timed loops (every vCPU's), PROBE_READY_LINE the end of everything it
+ * prints; then query-stats, then quit.  No polling of guest memory, so
+ * nothing of the bench wakes up while the probe measures.
+ */
 struct flatvm_run {
 	struct machine *m;
 	const struct job *j;
 	const char *sock;
-	int console_fd;
+	int console_fd;			/* read end */
+	atomic_bool stopped;		/* machine_run() returned */
+	char *console;			/* CONSOLE_MAX + 1 */
+	size_t console_len;
 	uint64_t t0, done_ns;
 	json_t *stats;
 	unsigned cycles;
@@ -581,36 +591,31 @@ struct flatvm_run {
 	int ret;
 };
 
-/* Have all of the job's vCPUs written their blocks' magic? */
-static bool flatvm_done(struct flatvm_run *fr)
-{
-	struct address_space *as = machine_memory(fr->m);
-	uint32_t magic;
-	unsigned c;
-	bool done = true;
-
-	rcu_thread_online();
-	for (c = 0; c < fr->j->ncpus && done; c++)
-		if (address_space_read(as, block_addr(c), &magic,
-				       sizeof(magic)) || magic != PROBE_MAGIC)
-			done = false;
-	rcu_thread_offline();
-	return done;
-}
+#define DONE_LINE	" accesses in "
 
 /*
- * Has the probe printed PROBE_READY_LINE, i.e. everything it prints after
- * the measurement (its histogram)?
+ * Read what the console has (waiting up to @ms); note when the loops
+ * ended.  Return: true once PROBE_READY_LINE is in.
  */
-static bool console_ready(struct flatvm_run *fr)
+static bool console_pump(struct flatvm_run *fr, int ms)
 {
-	static char buf[CONSOLE_MAX + 1];
-	ssize_t n = pread(fr->console_fd, buf, CONSOLE_MAX, 0);
+	struct pollfd pfd = { .fd = fr->console_fd, .events = POLLIN };
+	char scratch[4096];
+	ssize_t n;
 
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return strstr(buf, PROBE_READY_LINE) != NULL;
+	if (poll(&pfd, 1, ms) > 0) {
+		n = fr->console_len < CONSOLE_MAX ?
+		    read(fr->console_fd, fr->console + fr->console_len,
+			 CONSOLE_MAX - fr->console_len) :
+		    read(fr->console_fd, scratch, sizeof(scratch));
+		if (n > 0 && fr->console_len < CONSOLE_MAX) {
+			fr->console_len += (size_t)n;
+			fr->console[fr->console_len] = '\0';
+		}
+	}
+	if (!fr->done_ns && strstr(fr->console, DONE_LINE))
+		fr->done_ns = bench_now_ns();
+	return strstr(fr->console, PROBE_READY_LINE) != NULL;
 }
 
 static int churn_cycle(struct flatvm_run *fr, struct qmp_client *q,
@@ -644,8 +649,6 @@ static void *flatvm_client(void *arg)
 	struct qmp_client *q;
 	json_t *msg, *ret;
 
-	rcu_thread_register();
-	rcu_thread_offline();
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		fr->ret = error_setf(&fr->err, ENOMEM, "out of memory");
@@ -663,35 +666,25 @@ static void *flatvm_client(void *arg)
 		goto fail;
 	json_decref(ret);
 	start = bench_now_ns();
-	while (!flatvm_done(fr)) {
+	while (!console_pump(fr, fr->j->churn && !fr->done_ns ? 0 : 100)) {
+		if (atomic_load(&fr->stopped)) {
+			error_setf(&fr->err, EIO,
+				   "flatvm stopped before the probe said '%s'",
+				   PROBE_READY_LINE);
+			goto fail;
+		}
 		if (bench_now_ns() > deadline) {
 			error_setf(&fr->err, ETIMEDOUT,
 				   "the probe did not finish within %llu s",
 				   RUN_TIMEOUT_NS / 1000000000ull);
 			goto fail;
 		}
-		if (fr->j->churn) {
+		/* Plug and unplug until the timed loops are over. */
+		if (fr->j->churn && !fr->done_ns) {
 			if (churn_cycle(fr, q, deadline))
 				goto fail;
-		} else {
-			struct timespec ts = { 0, POLL_NS };
-
-			nanosleep(&ts, NULL);
+			fr->churn_ns = bench_now_ns() - start;
 		}
-	}
-	fr->done_ns = bench_now_ns();
-	fr->churn_ns = fr->done_ns - start;
-	/* The console histogram comes after the blocks: wait for its end. */
-	while (fr->j->hist && !console_ready(fr)) {
-		struct timespec ts = { 0, POLL_NS };
-
-		if (bench_now_ns() > deadline) {
-			error_setf(&fr->err, ETIMEDOUT,
-				   "the probe never printed '%s'",
-				   PROBE_READY_LINE);
-			goto fail;
-		}
-		nanosleep(&ts, NULL);
 	}
 	fr->stats = qc_call(q, "query-stats", NULL, deadline, &fr->err);
 	if (!fr->stats)
@@ -704,10 +697,12 @@ fail:
 stop:
 	machine_request_stop(fr->m, MACHINE_ERROR, 1);
 out:
+	/* Keep the console flowing until the machine is gone. */
+	while (!atomic_load(&fr->stopped))
+		console_pump(fr, 10);
 	if (q && q->fd >= 0)
 		close(q->fd);
 	free(q);
-	rcu_thread_unregister();
 	return NULL;
 }
 
@@ -750,7 +745,7 @@ out:
 static int run_flatvm(struct report *r, struct job *j, uint32_t count,
 		      bool record, struct error *err)
 {
-	char cmdline[320], sock[128], *console = NULL;
+	char cmdline[320], sock[128];
 	struct flatvm_run fr = { .j = j, .sock = sock };
 	struct machine_config cfg = {
 		.kernel = FLATVM_PROBE_ELF,
@@ -762,21 +757,23 @@ static int run_flatvm(struct report *r, struct job *j, uint32_t count,
 		.console_in = -1,
 	};
 	pthread_t thr;
-	struct stat st;
-	int cfd, ret, status;
+	int pfd[2], ret;
 
 	probe_cmdline(j, count, cmdline, sizeof(cmdline));
 	snprintf(sock, sizeof(sock), "%s/qmp.sock", r->workdir);
-	cfd = memfd_create("report-console", MFD_CLOEXEC);
-	if (cfd < 0)
-		return error_setf(err, errno, "memfd_create: %s",
-				  strerror(errno));
-	cfg.console_out = cfd;
-	fr.console_fd = cfd;
+	fr.console = calloc(1, CONSOLE_MAX + 1);
+	if (!fr.console || pipe2(pfd, O_CLOEXEC | O_NONBLOCK)) {
+		free(fr.console);
+		return error_setf(err, ENOMEM, "cannot set up the console pipe");
+	}
+	/* flatvm writes the console blocking; the client reads it whole. */
+	fcntl(pfd[1], F_SETFL, 0);
+	cfg.console_out = pfd[1];
+	fr.console_fd = pfd[0];
 	fr.m = machine_create(&cfg, err);
 	if (!fr.m) {
-		close(cfd);
-		return err->code ? err->code : -EINVAL;
+		ret = err->code ? err->code : -EINVAL;
+		goto out_pipe;
 	}
 	ret = add_devices(j->devices, err);
 	if (ret)
@@ -786,16 +783,29 @@ static int run_flatvm(struct report *r, struct job *j, uint32_t count,
 		ret = error_setf(err, EAGAIN, "cannot start the QMP client");
 		goto out;
 	}
-	status = machine_run(fr.m);
+	machine_run(fr.m);	/* quit gives 0; the blocks say if it worked */
+	atomic_store(&fr.stopped, true);
 	pthread_join(thr, NULL);
+	keep_console(j, fr.console, fr.console_len);
 	if (fr.ret) {
 		*err = fr.err;
 		ret = fr.ret;
+		/* The blocks may say more precisely what went wrong. */
+		if (!collect(j, count, NULL, as_read, machine_memory(fr.m),
+			     err)) {
+			*err = fr.err;
+		}
+		error_prepend(err, "(console: %.300s) ",
+			      fr.console_len > 300 ?
+			      fr.console + fr.console_len - 300 : fr.console);
 		goto out;
 	}
-	(void)status;	/* quit gives 0; the blocks say whether it worked */
 	ret = collect(j, count, record ? j->acc : NULL, as_read,
 		      machine_memory(fr.m), err);
+	if (!ret && !fr.done_ns)
+		ret = error_setf(err, EPROTO,
+				 "the probe never printed its '%s' line",
+				 DONE_LINE);
 	if (!ret && record) {
 		j->run_wall[j->nwall++] = (double)(fr.done_ns - fr.t0);
 		json_decref(j->qmp_stats);
@@ -805,26 +815,13 @@ static int run_flatvm(struct report *r, struct job *j, uint32_t count,
 		j->churn_ns += fr.churn_ns;
 	}
 out:
-	/* The console, for the histogram and for errors. */
-	if (!fstat(cfd, &st) && st.st_size > 0) {
-		size_t len = (size_t)st.st_size < CONSOLE_MAX ?
-			     (size_t)st.st_size : CONSOLE_MAX;
-
-		console = malloc(len);
-		if (console && pread(cfd, console, len, 0) == (ssize_t)len) {
-			keep_console(j, console, len);
-			if (ret)
-				error_prepend(err, "(console: %.*s) ",
-					      (int)(len > 300 ? 300 : len),
-					      console + (len > 300 ?
-							 len - 300 : 0));
-		}
-		free(console);
-	}
 	json_decref(fr.stats);
 	machine_destroy(fr.m);
-	close(cfd);
 	unlink(sock);
+out_pipe:
+	close(pfd[0]);
+	close(pfd[1]);
+	free(fr.console);
 	return ret;
 }
 
