@@ -671,31 +671,23 @@ static int collect_device(struct object *obj, void *opaque)
 {
 	struct dev_walk *w = opaque;
 	struct device *dev = device_cast(obj);
-	struct region_walk rw;
+	uint64_t reads, writes;
 	json_t *d;
 
 	if (!dev || obj->parent != &w->m->obj)
 		return 0;
-	uint64_t reads, writes;
-
-	/* Regions are filled in after this walk (each walk takes the tree
-	 * lock, which is held here). */
-	const char *driver = obj->cls->name;
-	struct hp_dev *hp;
-
-	rw.list = json_array();
+	/*
+	 * Regions and a hotplugged device's driver name are filled in
+	 * after this walk: each walk takes the tree lock, which is held
+	 * here, and ctl_lock must not be taken under it (device_add holds
+	 * ctl_lock while it looks objects up).
+	 */
 	device_get_counters(dev, &reads, &writes);
-	/* A hotplugged device reports the driver it was added as. */
-	pthread_mutex_lock(&w->m->ctl_lock);
-	cds_list_for_each_entry(hp, &w->m->hp_devices, link)
-		if (hp->dev == dev)
-			driver = hp->driver;	/* lives as long as dev */
-	pthread_mutex_unlock(&w->m->ctl_lock);
 	d = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I}", "id",
-		      object_name(obj), "driver", driver, "path",
+		      object_name(obj), "driver", obj->cls->name, "path",
 		      object_path(obj), "state",
 		      device_state_name(device_get_state(dev)), "regions",
-		      rw.list, "reads", (json_int_t)reads, "writes",
+		      json_array(), "reads", (json_int_t)reads, "writes",
 		      (json_int_t)writes);
 	json_array_append_new(w->list, d);
 	return 0;
@@ -706,17 +698,24 @@ static json_t *ctl_query_devices(void *opaque)
 	struct machine *m = opaque;
 	struct dev_walk w = { .m = m, .list = json_array() };
 	struct region_walk rw;
+	struct hp_dev *hp;
 	size_t i;
 	json_t *d;
 
 	object_child_foreach(&m->obj, false, collect_device, &w);
-	/* Regions, outside the first walk (each walk takes the tree lock). */
 	json_array_foreach(w.list, i, d) {
 		struct object *o = object_resolve_path(
 			json_string_value(json_object_get(d, "path")));
 
 		if (!o)
 			continue;
+		/* A hotplugged device reports the driver it was added as. */
+		pthread_mutex_lock(&m->ctl_lock);
+		cds_list_for_each_entry(hp, &m->hp_devices, link)
+			if (hp->dev && &hp->dev->obj == o)
+				json_object_set_new(d, "driver",
+						    json_string(hp->driver));
+		pthread_mutex_unlock(&m->ctl_lock);
 		rw.list = json_object_get(d, "regions");
 		memory_region_transaction_begin();	/* placement is stable */
 		object_child_foreach(o, true, collect_regions, &rw);

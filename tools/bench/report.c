@@ -511,7 +511,7 @@ static json_t *qc_call(struct qmp_client *q, const char *cmd, json_t *args,
 	len = strlen(text);
 	text[len] = '\n';
 	while (off < len + 1) {
-		n = write(q->fd, text + off, len + 1 - off);
+		n = send(q->fd, text + off, len + 1 - off, MSG_NOSIGNAL);
 		if (n <= 0 && errno != EINTR) {
 			free(text);
 			error_setf(err, errno, "%s: write to flatvm: %s", cmd,
