@@ -602,6 +602,21 @@ static void *vm_io_thread(void *opaque)
 	return NULL;
 }
 
+/*
+ * A platform reset: as a driver writing 0 to Status.  Taking queue_lock
+ * waits for a batch the I/O thread is processing, so no request of the
+ * guest that ran before completes into the RAM of the one that follows.
+ */
+void virtio_mmio_reset(struct virtio_mmio *vm)
+{
+	pthread_mutex_lock(&vm->queue_lock);
+	pthread_mutex_lock(&vm->lock);
+	if (vm->vdev && !vm->gone)
+		vm_reset_locked(vm);
+	pthread_mutex_unlock(&vm->lock);
+	pthread_mutex_unlock(&vm->queue_lock);
+}
+
 /* ---- Device class ------------------------------------------------------ */
 
 /* A new eventfd watched by the I/O thread's epoll, or a negative errno. */

@@ -363,6 +363,13 @@ struct memory_region *virtio_mmio_region(struct virtio_mmio *vm);
 /** virtio_mmio_device() - the transport as a device, for device_unplug(). */
 struct device *virtio_mmio_device(struct virtio_mmio *vm);
 
+/**
+ * virtio_mmio_reset() - reset the device as on a platform reset (the
+ * guest sees Status 0 and no queues), after any batch of requests in
+ * progress has completed.  Any thread; the vCPUs should be paused.
+ */
+void virtio_mmio_reset(struct virtio_mmio *vm);
+
 extern const struct device_class virtio_mmio_class;
 
 /* ---- virtio-blk ---------------------------------------------------- */

@@ -200,10 +200,20 @@ static void find_slots(void)
 		else if (!id)
 			printf("hotplug: window %u at 0x%llx gsi %u: empty\n", i,
 			       (unsigned long long)s->base, s->gsi);
-		else
+		else {
 			printf("hotplug: window %u at 0x%llx gsi %u: device %u (%s)\n",
 			       i, (unsigned long long)s->base, s->gsi, id,
 			       virtio_id_name(id));
+			/*
+			 * Firmware hands devices over reset, after a
+			 * system_reset too: not still set up by the guest
+			 * that ran before, its queues in RAM we now use.
+			 */
+			check("hotplug-boot-device-reset",
+			      !mmio_read32(s->base + VIRTIO_MMIO_STATUS),
+			      "window %u: device %u has status 0x%x at boot, expected 0 (reset)",
+			      i, id, mmio_read32(s->base + VIRTIO_MMIO_STATUS));
+		}
 	}
 }
 

@@ -629,11 +629,15 @@ START_TEST(errors_queries_ram_and_testdev)
 		json_decref(qmp_ok(&vm, json_pack("{s:s}", "execute",
 						  "system_reset")));
 		wait_event(&vm, "RESET", NULL, 10);
-		while (count(vm.console, "hotplug: ready") < 2) {
+		while (count(vm.console, "hotplug: ready:") < 2) {
 			ck_assert_msg(now() < end, "no restart after system_reset:\n%s",
 				      vm.console);
 			console_pump(&vm, 50);
 		}
+		/* Devices "a" (set up before the reset) and "b": reset. */
+		ck_assert_int_eq(count(vm.console,
+				       "ok hotplug-boot-device-reset"), 2);
+		ck_assert_msg(!strstr(vm.console, "FAIL"), "%s", vm.console);
 	}
 	json_decref(qmp_ok(&vm, json_pack("{s:s}", "execute", "quit")));
 	wait_event(&vm, "SHUTDOWN", NULL, 10);
