@@ -121,14 +121,33 @@ START_TEST(test_parse_refuses)
 		       "do not add up");
 	/* 9 is not a bucket's lower bound (8, 10, 12, 14, 16, 20, ...). */
 	expect_refused("hist=empty 4096:158", "hist=empty 9:1 4096:157",
-		       "LOWER:COUNT");
-	expect_refused("24576:2 28672:165", "24577:2 28672:165", "LOWER:COUNT");
+		       "not one of the probe's buckets");
+	expect_refused("24576:2 28672:165", "24577:2 28672:165",
+		       "not one of the probe's buckets");
 	/* Descending, repeated, zero and negative counts, junk. */
 	expect_refused("24576:2 28672:165", "28672:2 24576:165", "ascending");
 	expect_refused("24576:2 28672:165", "28672:2 28672:165", "ascending");
-	expect_refused("24576:2 28672:165", "24576:0 28672:167", "above 0");
-	expect_refused("24576:2 28672:165", "24576:-2 28672:169", "LOWER:COUNT");
-	expect_refused("24576:2 28672:165", "24576:2 28672:165x", "LOWER:COUNT");
+	expect_refused("24576:2 28672:165", "24576:0 28672:167", "count of 0");
+	expect_refused("24576:2 28672:165", "24576:-2 28672:169",
+		       "pairs of decimal numbers");
+	expect_refused("24576:2 28672:165", "24576:2 28672:165x",
+		       "pairs of decimal numbers");
+	expect_refused("24576:2 28672:165", "24576:2 28672:0x10",
+		       "pairs of decimal numbers");
+	expect_refused("24576:2 28672:165", "24576:2 28672:",
+		       "pairs of decimal numbers");
+	expect_refused("24576:2 28672:165", "4294967296:2 28672:165",
+		       "out of range");
+	/* Counts that wrap 64 bits to add up to the header's count. */
+	expect_refused("hist=empty 4096:158",
+		       "hist=empty 8:18446744073709551615 10:159", "overflow");
+	/* Header numbers: decimal counts, a 0x target, nothing else. */
+	expect_refused("target=0xfeb00200", "target=feb00200", "hex, 32 bits");
+	expect_refused("count=500 loop=53526200", "count=500 loop=\t53526200",
+		       "count=N loop=TICKS");
+	expect_refused("count=500 loop=53526200", "count=+500 loop=53526200",
+		       "count=N loop=TICKS");
+	expect_refused("loop=53526200", "loop=53526200 extra", "after loop=");
 	/* Cut short: no end line for CPU 1. */
 	expect_refused("probe: cpu=1 end", "probe: reboot", "no end line");
 	/* A CPU number past the limit, a kind or width the probe has not. */
@@ -189,17 +208,27 @@ START_TEST(test_stats)
 	/* 1,000,000 kHz: one tick is one nanosecond. */
 	lat_stats_compute(s, 1000, e, 10, 1000000, &st);
 	ck_assert_uint_eq(st.n, 1000);
-	ck_assert(st.timer == 100);	/* nearest rank: e[5] */
-	ck_assert(st.p50 == 501 - 100);
-	ck_assert(st.p90 == 901 - 100);
-	ck_assert(st.p99 == 991 - 100);
-	ck_assert(st.p999 == 1000 - 100);
-	ck_assert(st.max == 1000 - 100);
+	/* Nearest rank: the ceil(p * n)-th smallest. */
+	ck_assert(st.timer == 99);	/* 5th of 95..104 */
+	ck_assert(st.p50 == 500 - 99);
+	ck_assert(st.p90 == 900 - 99);
+	ck_assert(st.p99 == 990 - 99);
+	ck_assert(st.p999 == 999 - 99);
+	ck_assert(st.max == 1000 - 99);
 	/* Sorted in place. */
 	ck_assert_uint_eq(s[0], 1);
 	/* 2 GHz: ticks are half nanoseconds. */
 	lat_stats_compute(s, 1000, e, 10, 2000000, &st);
-	ck_assert(st.p50 == (501 - 100) / 2.0);
+	ck_assert(st.p50 == (500 - 99) / 2.0);
+	/* Two samples: the median is the smaller; one: everything is it. */
+	s[0] = 10;
+	s[1] = 20;
+	lat_stats_compute(s, 2, e, 0, 1000000, &st);
+	ck_assert(st.timer == 0 && st.p50 == 10 && st.p90 == 20);
+	lat_stats_compute(s, 1, e, 0, 1000000, &st);
+	ck_assert(st.p50 == 10 && st.p999 == 10 && st.max == 10);
+	lat_stats_compute(s, 0, e, 0, 1000000, &st);
+	ck_assert(st.n == 0 && st.p50 == 0 && st.max == 0);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #ifndef FLATVM_BENCH_H
 #define FLATVM_BENCH_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,7 +165,7 @@ int bench_tsc_khz(uint32_t *khz, struct error *err);
 
 /* ---- Child processes (child.c) ----------------------------------------- */
 
-#define BENCH_CHILD_OUT_MAX	4096
+#define BENCH_CHILD_OUT_MAX	16384
 
 /**
  * struct bench_child - a VMM process the bench started: its console
@@ -233,27 +234,30 @@ void bench_sort_u32(uint32_t *v, size_t n);
 void bench_sort_u64(uint64_t *v, size_t n);
 void bench_sort_double(double *v, size_t n);
 
-/* The @p quantile (0..1) of @n sorted values, nearest rank; 0 if empty. */
+/*
+ * Nearest rank: the index of the @p quantile (0..1) of @n > 0 sorted
+ * values, the ceil(p * n)-th smallest (the smallest for p = 0).
+ */
+static inline size_t bench_rank(size_t n, double p)
+{
+	double r = ceil(p * (double)n);
+
+	if (r < 1)
+		return 0;
+	return r >= (double)n ? n - 1 : (size_t)r - 1;
+}
+
+/* The @p quantile of @n sorted values, nearest rank; 0 if empty. */
 static inline uint32_t bench_quantile_u32(const uint32_t *sorted, size_t n,
 					  double p)
 {
-	size_t i;
-
-	if (!n)
-		return 0;
-	i = (size_t)(p * (double)n);
-	return sorted[i < n ? i : n - 1];
+	return n ? sorted[bench_rank(n, p)] : 0;
 }
 
 static inline uint64_t bench_quantile_u64(const uint64_t *sorted, size_t n,
 					  double p)
 {
-	size_t i;
-
-	if (!n)
-		return 0;
-	i = (size_t)(p * (double)n);
-	return sorted[i < n ? i : n - 1];
+	return n ? sorted[bench_rank(n, p)] : 0;
 }
 
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "report.h"
 
 #define PREFIX		"probe: cpu="
@@ -46,30 +47,42 @@ static int kind_of(const char *s, size_t len)
 	return -1;
 }
 
-/* "name=" at *p, then an unsigned number; *p moves past it. */
-static int field_u64(const char **p, const char *end, const char *name,
-		     uint64_t *out)
+/* Does [p, end) start with @word? */
+static bool starts(const char *p, const char *end, const char *word)
 {
-	size_t n = strlen(name);
-	char buf[32], *e;
-	size_t len;
+	size_t n = strlen(word);
+
+	return (size_t)(end - p) >= n && !strncmp(p, word, n);
+}
+
+/*
+ * "name=" at *p, then a number: decimal digits, or with @hex "0x" and hex
+ * digits, nothing else (the probe prints exactly these); *p moves past it.
+ */
+static int field_u64(const char **p, const char *end, const char *name,
+		     bool hex, uint64_t *out)
+{
+	size_t n = strlen(name), len;
+	char buf[24], *e;
 
 	while (*p < end && **p == ' ')
 		(*p)++;
-	if ((size_t)(end - *p) <= n || strncmp(*p, name, n) || (*p)[n] != '=')
+	if (!starts(*p, end, name) || *p + n >= end || (*p)[n] != '=')
 		return -1;
 	*p += n + 1;
 	for (len = 0; *p + len < end && (*p)[len] != ' '; len++)
 		;
-	if (!len || len >= sizeof(buf))
+	if (len >= sizeof(buf))
 		return -1;
 	memcpy(buf, *p, len);
 	buf[len] = '\0';
-	if (buf[0] == '-')
+	if (hex ? (len < 3 || strncmp(buf, "0x", 2) ||
+		   strspn(buf + 2, "0123456789abcdefABCDEF") != len - 2) :
+		  (!len || strspn(buf, "0123456789") != len))
 		return -1;
 	errno = 0;
-	*out = strtoull(buf, &e, 0);
-	if (errno || *e)
+	*out = strtoull(buf, &e, hex ? 16 : 10);
+	if (errno)
 		return -1;
 	*p += len;
 	return 0;
@@ -83,36 +96,51 @@ static int bad(struct error *err, unsigned lineno, const char *line,
 			  (int)(len > 120 ? 120 : len), line, expected);
 }
 
-static int parse_buckets(const char *p, const char *end,
-			 struct probe_hist_bucket *b, unsigned *n)
+/* Why a bucket list was refused; NULL if it was not. */
+static const char *parse_buckets(const char *p, const char *end,
+				 struct probe_hist_bucket *b, unsigned *n)
 {
 	unsigned long long lower, count;
-	char *e;
+	char tok[48], *colon, *e;
+	uint64_t sum = 0;
+	unsigned i;
+	size_t len;
 
+	for (i = 0; i < *n; i++)
+		sum += b[i].count;
 	for (;;) {
 		while (p < end && *p == ' ')
 			p++;
 		if (p == end)
-			return 0;
-		if (*p < '0' || *p > '9')
-			return -1;
+			return NULL;
+		for (len = 0; p + len < end && p[len] != ' '; len++)
+			;
+		if (len >= sizeof(tok))
+			return "a LOWER:COUNT pair too long to be one";
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		p += len;
+		colon = strchr(tok, ':');
+		if (!colon || colon == tok || !colon[1] ||
+		    strspn(tok, "0123456789") != (size_t)(colon - tok) ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+			return "expected LOWER:COUNT pairs of decimal numbers";
 		errno = 0;
-		lower = strtoull(p, &e, 10);
-		if (errno || e >= end || *e != ':' || lower > UINT32_MAX ||
-		    !bucket_next((uint32_t)lower))
-			return -1;
-		p = e + 1;
-		if (p >= end || *p < '0' || *p > '9')
-			return -1;
-		count = strtoull(p, &e, 10);
-		if (errno || e > end || (e < end && *e != ' ') || !count)
-			return -1;
-		p = e;
-		/* Ascending, and no bucket twice (lines may continue). */
+		lower = strtoull(tok, &e, 10);
+		count = strtoull(colon + 1, &e, 10);
+		if (errno || lower > UINT32_MAX)
+			return "a number out of range";
+		if (!bucket_next((uint32_t)lower))
+			return "a lower bound that is not one of the probe's buckets (0-7, then four per power of two)";
+		if (!count)
+			return "a bucket with a count of 0 (the probe prints non-empty buckets only)";
 		if (*n && b[*n - 1].lower >= lower)
-			return -1;
+			return "buckets not in ascending order";
 		if (*n == PROBE_HIST_MAX_BUCKETS)
-			return -1;
+			return "more buckets than there are";
+		if (sum + count < sum)
+			return "bucket counts that overflow";
+		sum += count;
 		b[*n].lower = (uint32_t)lower;
 		b[*n].count = count;
 		(*n)++;
@@ -132,20 +160,20 @@ static uint64_t total(const struct probe_hist_bucket *b, unsigned n)
 static int parse_line(const char *line, size_t len, unsigned lineno,
 		      struct probe_hist *hs, struct error *err)
 {
-	const char *p = line + strlen(PREFIX), *end = line + len, *word;
+	const char *p = line + strlen(PREFIX) - strlen("cpu="), *end = line + len;
+	const char *word, *why;
 	uint64_t cpu, v;
 	struct probe_hist *h;
 	size_t wl;
 	int k;
 
-	p -= strlen("cpu=");
-	if (field_u64(&p, end, "cpu", &cpu) || cpu >= PROBE_MAX_CPUS)
+	if (field_u64(&p, end, "cpu", false, &cpu) || cpu >= PROBE_MAX_CPUS)
 		return bad(err, lineno, line, len,
 			   "expected cpu=I with I below the probe's CPU limit");
 	h = &hs[cpu];
 	while (p < end && *p == ' ')
 		p++;
-	if (!strncmp(p, "kind=", 5)) {
+	if (starts(p, end, "kind=")) {
 		if (h->seen)
 			return bad(err, lineno, line, len,
 				   "a second header for this CPU");
@@ -158,19 +186,24 @@ static int parse_line(const char *line, size_t len, unsigned lineno,
 				   "expected kind=none|pio-read|pio-write|mmio-read|mmio-write|ioeventfd");
 		h->kind = (unsigned)k;
 		p = word + wl;
-		if (field_u64(&p, end, "width", &v) ||
+		if (field_u64(&p, end, "width", false, &v) ||
 		    (v != 1 && v != 2 && v != 4))
 			return bad(err, lineno, line, len,
 				   "expected width=1, 2 or 4");
 		h->width = (unsigned)v;
-		if (field_u64(&p, end, "target", &v) || v > UINT32_MAX)
+		if (field_u64(&p, end, "target", true, &v) || v > UINT32_MAX)
 			return bad(err, lineno, line, len,
-				   "expected target=0xADDRESS (32 bits)");
+				   "expected target=0xADDRESS (hex, 32 bits)");
 		h->target = (uint32_t)v;
-		if (field_u64(&p, end, "count", &h->count) ||
-		    field_u64(&p, end, "loop", &h->loop))
+		if (field_u64(&p, end, "count", false, &h->count) ||
+		    field_u64(&p, end, "loop", false, &h->loop))
 			return bad(err, lineno, line, len,
-				   "expected count=N loop=TICKS");
+				   "expected count=N loop=TICKS (decimal)");
+		while (p < end && *p == ' ')
+			p++;
+		if (p != end)
+			return bad(err, lineno, line, len,
+				   "unexpected words after loop=");
 		h->cpu = (unsigned)cpu;
 		h->seen = true;
 		return 0;
@@ -179,20 +212,16 @@ static int parse_line(const char *line, size_t len, unsigned lineno,
 		return bad(err, lineno, line, len,
 			   h->ended ? "a line after this CPU's end line" :
 				      "a histogram line before this CPU's header line");
-	if (!strncmp(p, "hist=samples", 12) &&
+	if (starts(p, end, "hist=samples") &&
 	    (p + 12 == end || p[12] == ' ')) {
-		if (parse_buckets(p + 12, end, h->samples, &h->nsamples))
-			return bad(err, lineno, line, len,
-				   "expected LOWER:COUNT pairs, lower bounds of the probe's buckets in ascending order, counts above 0");
-		return 0;
+		why = parse_buckets(p + 12, end, h->samples, &h->nsamples);
+		return why ? bad(err, lineno, line, len, why) : 0;
 	}
-	if (!strncmp(p, "hist=empty", 10) && (p + 10 == end || p[10] == ' ')) {
-		if (parse_buckets(p + 10, end, h->empty, &h->nempty))
-			return bad(err, lineno, line, len,
-				   "expected LOWER:COUNT pairs, lower bounds of the probe's buckets in ascending order, counts above 0");
-		return 0;
+	if (starts(p, end, "hist=empty") && (p + 10 == end || p[10] == ' ')) {
+		why = parse_buckets(p + 10, end, h->empty, &h->nempty);
+		return why ? bad(err, lineno, line, len, why) : 0;
 	}
-	if (!strncmp(p, "end", 3) && p + 3 == end) {
+	if (starts(p, end, "end") && p + 3 == end) {
 		if (total(h->samples, h->nsamples) != h->count)
 			return bad(err, lineno, line, len,
 				   "the sample buckets do not add up to the header's count");
@@ -219,7 +248,7 @@ int probe_hist_parse(const char *text, size_t len, struct probe_hist *h,
 		/* Serial consoles may end lines with CR LF. */
 		if (l && p[l - 1] == '\r')
 			l--;
-		if (l > strlen(PREFIX) && !strncmp(p, PREFIX, strlen(PREFIX))) {
+		if (starts(p, p + l, PREFIX)) {
 			ret = parse_line(p, l, lineno, h, err);
 			if (ret)
 				return ret;
@@ -245,9 +274,7 @@ uint32_t probe_hist_quantile(const struct probe_hist_bucket *b, unsigned n,
 	*upper = 0;
 	if (!t)
 		return 0;
-	rank = (uint64_t)(p * (double)t);
-	if (rank >= t)
-		rank = t - 1;
+	rank = bench_rank(t, p);	/* nearest rank, as the samples' */
 	for (i = 0; i < n; i++) {
 		seen += b[i].count;
 		if (seen > rank)

@@ -17,11 +17,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,12 +35,32 @@ extern char **environ;
 #define TARGET_FLOOR	1.05	/* flatvm p50 within 5 % of the floor */
 #define TARGET_CHURN	1.20	/* p99 with churn within 1.2x */
 #define TARGET_2CPU	1.10	/* 2 vCPUs, different devices, p50 */
+#define GNUPLOT_TIMEOUT_MS	60000u
 
 static const char *const sides[] = { "floor", "flatvm", "qemu" };
 static const char *const side_titles[] = { "KVM floor", "flatvm",
 					   "QEMU microvm" };
 static const char *const kinds[] = { "pio-read", "pio-write", "mmio-read",
 				     "mmio-write", "ioeventfd" };
+
+int report_wait_child(pid_t pid, unsigned timeout_ms, int *status)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), ret = 0;
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	/* Without pidfds (before Linux 5.3), a plain wait. */
+	if (pidfd >= 0 && poll(&pfd, 1, (int)timeout_ms) == 0) {
+		kill(pid, SIGKILL);
+		ret = -ETIMEDOUT;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return ret;
+}
 
 bool report_find_on_path(const char *name, char *buf, size_t len)
 {
@@ -61,6 +84,14 @@ bool report_find_on_path(const char *name, char *buf, size_t len)
 }
 
 /* ---- Looking things up in the JSON --------------------------------------- */
+
+/* @o's string @key, or "?" (a hand-edited report may lack it). */
+static const char *sv(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "?";
+}
 
 static json_t *series_find(json_t *root, const char *config, const char *side,
 			   const char *kind, int cpu)
@@ -242,6 +273,19 @@ static void stats_row(FILE *f, const char *name, json_t *s)
 	us(f, stat_of(s, "max_ns"));
 }
 
+/* A mean or wall cell: "-" when not computed, "noise" when not above 0. */
+static void cross(FILE *f, json_t *s, const char *key)
+{
+	json_t *v = json_object_get(s, key);
+
+	if (!v)
+		fprintf(f, " - |");
+	else if (json_number_value(v) <= 0)
+		fprintf(f, " noise |");
+	else
+		us(f, json_number_value(v));
+}
+
 static void section_compare(FILE *f, json_t *root)
 {
 	json_t *s, *fl, *q, *any;
@@ -250,7 +294,9 @@ static void section_compare(FILE *f, json_t *root)
 	fprintf(f, "## Round trips, 1 vCPU, the same registers on every side\n\n"
 		"Microseconds per access, the guest's TSC, net of the timer (the median empty window). "
 		"*mean* = (the guest's whole timed loop - the same loop with no access) / N; "
-		"*wall* = (host time around the run - the same for no access) / N: a cross-check that does not trust the TSC. "
+		"*wall* = (host time around the run - the same for no access) / N: a cross-check that does not trust the TSC "
+		"(not for ioeventfd on flatvm and QEMU, whose runs also bring the virtio device up). "
+		"Both need 3 rounds (`-` otherwise) and show `noise` when the difference came out at or below 0. "
 		"Ratios are of p50, the median over the rounds of each round's ratio.\n\n");
 	for (k = 0; k < 5; k++) {
 		any = NULL;
@@ -269,14 +315,8 @@ static void section_compare(FILE *f, json_t *root)
 			if (!s)
 				continue;
 			stats_row(f, side_titles[i], s);
-			if (json_object_get(s, "mean_ns"))
-				us(f, json_number_value(json_object_get(s, "mean_ns")));
-			else
-				fprintf(f, " - |");
-			if (json_object_get(s, "wall_ns"))
-				us(f, json_number_value(json_object_get(s, "wall_ns")));
-			else
-				fprintf(f, " - |");
+			cross(f, s, "mean_ns");
+			cross(f, s, "wall_ns");
 			if (fl && s != fl)
 				fprintf(f, " %+.1f %% |", (p50_ratio(s, fl) - 1) * 100);
 			else
@@ -343,7 +383,9 @@ static void section_breakdown(FILE *f, json_t *root)
 		fprintf(f, "| %s | %.2f us | %+.0f ns |", kinds[k],
 			stat_of(fl, "p50_ns") / 1e3,
 			stat_of(fv, "p50_ns") - stat_of(fl, "p50_ns"));
-		if (inside > 0)
+		if (!strcmp(kinds[k], "ioeventfd"))
+			fprintf(f, " no exit to user space (see below) |");
+		else if (inside > 0)
 			fprintf(f, " %.0f ns |", inside);
 		else
 			fprintf(f, " - |");
@@ -352,7 +394,9 @@ static void section_breakdown(FILE *f, json_t *root)
 		else
 			fprintf(f, " - |\n");
 	}
-	fprintf(f, "\nThe guest's TSC, as KVM emulates RDTSC on some hosts, moves in steps of about 10 ns; differences below that are noise.\n\n");
+	fprintf(f, "\nThe guest's TSC, as KVM emulates RDTSC on some hosts, moves in steps of about 10 ns; differences below that are noise.\n\n"
+		"An ioeventfd write never leaves the kernel, so no flatvm code runs for it: on the floor nobody reads the eventfd, while flatvm's (and QEMU's) virtio I/O thread wakes up on every notify. "
+		"What flatvm adds there is that wake-up: when the woken thread lands on the vCPU's CPU it preempts the vCPU, which a host with few CPUs (or a busy one) makes likely.\n\n");
 }
 
 static void section_scale(FILE *f, json_t *root)
@@ -487,22 +531,18 @@ static void section_checks(FILE *f, json_t *root)
 			continue;
 		if (json_object_get(h, "error"))
 			fprintf(f, "- %s, %s, %s: the probe's console histogram could not be used: %s\n",
-				json_string_value(json_object_get(s, "config")),
-				json_string_value(json_object_get(s, "side")),
-				json_string_value(json_object_get(s, "kind")),
-				json_string_value(json_object_get(h, "error")));
+				sv(s, "config"), sv(s, "side"), sv(s, "kind"),
+				sv(h, "error"));
 		else
 			fprintf(f, "- %s, %s, %s: the probe's console histogram puts the median in [%lld, %lld) ticks, the samples in guest memory at %lld ticks: %s\n",
-				json_string_value(json_object_get(s, "config")),
-				json_string_value(json_object_get(s, "side")),
-				json_string_value(json_object_get(s, "kind")),
+				sv(s, "config"), sv(s, "side"), sv(s, "kind"),
 				json_integer_value(json_object_get(h, "console_p50_bucket_lo_ticks")),
 				json_integer_value(json_object_get(h, "console_p50_bucket_hi_ticks")),
 				json_integer_value(json_object_get(h, "memory_p50_ticks")),
 				json_is_true(json_object_get(h, "agrees")) ?
 				"they agree" : "**they disagree**");
 	}
-	fprintf(f, "- mean and wall (tables above) are independent of the per-access stamps: a p50 far below the mean says the distribution has a long tail; a wall far from the mean says the TSC conversion is off.\n\n");
+	fprintf(f, "- *mean* and *wall* (the round-trip tables) do not use the per-access stamps: each is a median over the rounds of one run minus another, so it carries the noise of both runs (a shared host's preemptions of several milliseconds included), and it is printed only with 3 rounds or more.  Both sit above p50 by the tail; if, over several full runs, they kept disagreeing with each other in one direction, the TSC rate would be the suspect (compare the calibration in the machine table).\n\n");
 }
 
 /* ---- Plots ----------------------------------------------------------------- */
@@ -545,9 +585,12 @@ static int run_gnuplot(const char *gnuplot, const char *dir,
 	if (ret)
 		return error_setf(err, ret, "cannot run %s: %s", gnuplot,
 				  strerror(ret));
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
+	ret = report_wait_child(pid, GNUPLOT_TIMEOUT_MS, &st);
+	if (ret == -ETIMEDOUT)
+		return error_setf(err, ETIMEDOUT,
+				  "gnuplot did not finish %s/%s within %u s",
+				  dir, script, GNUPLOT_TIMEOUT_MS / 1000);
+	if (ret || !WIFEXITED(st) || WEXITSTATUS(st))
 		return error_setf(err, EIO,
 				  "gnuplot failed on %s/%s (its messages are above)",
 				  dir, script);
@@ -657,12 +700,10 @@ static int plot_scale(const char *dir, json_t *root, const char *gnuplot,
 		return error_setf(err, errno, "%s: %s", path, strerror(errno));
 	}
 	json_array_foreach(json_object_get(root, "series"), i, s) {
-		if (strncmp(json_string_value(json_object_get(s, "config")) ?: "",
-			    "scale", 5))
+		if (strncmp(sv(s, "config"), "scale-", 6))
 			continue;
 		fprintf(names, "%d \"%s %s cpu%lld\" %.6g %.6g\n", n,
-			json_string_value(json_object_get(s, "config")) + 6,
-			json_string_value(json_object_get(s, "side")),
+			sv(s, "config") + 6, sv(s, "side"),
 			json_integer_value(json_object_get(s, "cpu")),
 			stat_of(s, "p50_ns") / 1e3, stat_of(s, "p99_ns") / 1e3);
 		n++;

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 
+#include "bench.h"
 #include "report.h"
 
 static int cmp_u32(const void *a, const void *b)
@@ -17,15 +18,10 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Nearest rank, as bench.h's quantiles. */
+/* Nearest rank: the ceil(p * n)-th smallest (the first for p = 0). */
 static uint32_t quantile(const uint32_t *sorted, size_t n, double p)
 {
-	size_t i;
-
-	if (!n)
-		return 0;
-	i = (size_t)(p * (double)n);
-	return sorted[i < n ? i : n - 1];
+	return sorted[bench_rank(n, p)];
 }
 
 static double to_ns(double ticks, uint32_t tsc_khz)
@@ -40,14 +36,17 @@ void lat_stats_compute(uint32_t *samples, size_t n, uint32_t *empty,
 
 	qsort(samples, n, sizeof(*samples), cmp_u32);
 	qsort(empty, nempty, sizeof(*empty), cmp_u32);
-	timer = quantile(empty, nempty, 0.5);
+	timer = nempty ? quantile(empty, nempty, 0.5) : 0;
 	st->n = n;
 	st->timer = to_ns(timer, tsc_khz);
+	st->p50 = st->p90 = st->p99 = st->p999 = st->max = 0;
+	if (!n)
+		return;
 	st->p50 = to_ns(quantile(samples, n, 0.5), tsc_khz) - st->timer;
 	st->p90 = to_ns(quantile(samples, n, 0.9), tsc_khz) - st->timer;
 	st->p99 = to_ns(quantile(samples, n, 0.99), tsc_khz) - st->timer;
 	st->p999 = to_ns(quantile(samples, n, 0.999), tsc_khz) - st->timer;
-	st->max = n ? to_ns(samples[n - 1], tsc_khz) - st->timer : 0;
+	st->max = to_ns(samples[n - 1], tsc_khz) - st->timer;
 }
 
 json_t *lat_stats_json(const struct lat_stats *st)

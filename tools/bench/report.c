@@ -99,12 +99,15 @@ extern char **environ;
 #define ROUNDS			3u
 #define ROUNDS_QUICK		1u
 #define MAX_ROUNDS		ROUNDS
+#define MIN_ROUNDS_MEAN		3u
 #define WARMUP_COUNT		100u
 #define RUN_TIMEOUT_NS		(120ull * 1000000000ull)
 #define POLL_NS			(500ull * 1000ull)
 #define CONSOLE_MAX		(64u << 10)
 #define TIMELINE_CHUNKS		200u
 #define TSC_CALIBRATION_MS	200
+#define STOP_GRACE_NS		(10ull * 1000000000ull)
+#define CHILD_TIMEOUT_MS	120000u	/* flatvm-bench dispatch, QEMU --version */
 
 /* Test devices the bench adds to a flatvm machine ("devices=N"). */
 #define REPORT_DEV_BASE		0xd8000000ull
@@ -196,7 +199,7 @@ static void progress(struct report *r, unsigned round, const struct job *j)
 	char line[160];
 
 	snprintf(line, sizeof(line), "[%3u/%3u] round %u/%u: %s, %s, %s%s",
-		 r->done + 1, r->total, round + 1, r->rounds, j->config,
+		 r->done, r->total, round + 1, r->rounds, j->config,
 		 side_keys[j->side], probe_kind_name(j->kind),
 		 j->churn ? " (plug loop)" : "");
 	if (r->tty)
@@ -382,9 +385,17 @@ static int run_floor(struct report *r, struct job *j, uint32_t count,
 
 /* ---- flatvm, in this process, with its control socket -------------------- */
 
-/* A blocking QMP client, one message per line, jansson for the JSON. */
+struct flatvm_run;
+static bool console_pump(struct flatvm_run *fr, int ms);
+
+/*
+ * A QMP client, one message per line, jansson for the JSON.  Every wait
+ * is bounded by a deadline; while it waits it keeps reading the guest's
+ * console (@fr), so the moment the probe's loops end is seen at once.
+ */
 struct qmp_client {
 	int fd;
+	struct flatvm_run *fr;
 	char buf[1 << 16];
 	size_t len;
 	unsigned next_id;
@@ -411,7 +422,7 @@ static int qc_connect(struct qmp_client *q, const char *path,
 			return error_setf(err, ETIMEDOUT,
 					  "flatvm's control socket %s never accepted a connection",
 					  path);
-		usleep(1000);
+		console_pump(q->fr, 1);
 	}
 }
 
@@ -419,13 +430,13 @@ static int qc_connect(struct qmp_client *q, const char *path,
 static json_t *qc_next(struct qmp_client *q, uint64_t deadline,
 		       struct error *err)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
 	json_error_t jerr;
 	char *nl;
 	json_t *msg;
 	uint64_t now;
 	ssize_t n;
 	size_t l;
+	int ret, ms;
 
 	for (;;) {
 		nl = memchr(q->buf, '\n', q->len);
@@ -453,10 +464,21 @@ static json_t *qc_next(struct qmp_client *q, uint64_t deadline,
 				   "no answer from flatvm's control socket in time");
 			return NULL;
 		}
-		if (poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1)) < 0 &&
-		    errno != EINTR) {
-			error_setf(err, errno, "poll: %s", strerror(errno));
-			return NULL;
+		{
+			struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+
+			/* Short waits: the console is read in between. */
+			ms = (int)((deadline - now) / 1000000 + 1);
+			ret = poll(&pfd, 1, ms < 5 ? ms : 5);
+			if (ret < 0 && errno != EINTR) {
+				error_setf(err, errno, "poll: %s",
+					   strerror(errno));
+				return NULL;
+			}
+			console_pump(q->fr, 0);
+			/* Only read what is there: never block past the deadline. */
+			if (ret <= 0)
+				continue;
 		}
 		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
 		if (n == 0) {
@@ -599,10 +621,16 @@ struct flatvm_run {
  */
 static bool console_pump(struct flatvm_run *fr, int ms)
 {
-	struct pollfd pfd = { .fd = fr->console_fd, .events = POLLIN };
+	struct pollfd pfd;
 	char scratch[4096];
 	ssize_t n;
 
+	if (!fr) {
+		if (ms)
+			poll(NULL, 0, ms);
+		return false;
+	}
+	pfd = (struct pollfd){ .fd = fr->console_fd, .events = POLLIN };
 	if (poll(&pfd, 1, ms) > 0) {
 		n = fr->console_len < CONSOLE_MAX ?
 		    read(fr->console_fd, fr->console + fr->console_len,
@@ -648,6 +676,7 @@ static void *flatvm_client(void *arg)
 	uint64_t deadline = fr->t0 + RUN_TIMEOUT_NS, start = 0;
 	struct qmp_client *q;
 	json_t *msg, *ret;
+	bool forced = false;
 
 	q = calloc(1, sizeof(*q));
 	if (!q) {
@@ -655,6 +684,7 @@ static void *flatvm_client(void *arg)
 		goto stop;
 	}
 	q->fd = -1;
+	q->fr = fr;
 	if (qc_connect(q, fr->sock, deadline, &fr->err))
 		goto fail;
 	msg = qc_next(q, deadline, &fr->err);	/* the greeting */
@@ -690,6 +720,8 @@ static void *flatvm_client(void *arg)
 	if (!fr->stats)
 		goto fail;
 	ret = qc_call(q, "quit", NULL, deadline, &fr->err);
+	if (!ret)
+		goto fail;
 	json_decref(ret);
 	goto out;
 fail:
@@ -697,9 +729,20 @@ fail:
 stop:
 	machine_request_stop(fr->m, MACHINE_ERROR, 1);
 out:
-	/* Keep the console flowing until the machine is gone. */
-	while (!atomic_load(&fr->stopped))
+	/*
+	 * Keep the console flowing (its writes block) until the machine is
+	 * gone; one that does not go after quit is stopped, bounded.
+	 */
+	while (!atomic_load(&fr->stopped)) {
 		console_pump(fr, 10);
+		if (!forced && bench_now_ns() > deadline + STOP_GRACE_NS) {
+			if (!fr->ret)
+				fr->ret = error_setf(&fr->err, ETIMEDOUT,
+						     "flatvm did not stop after quit");
+			machine_request_stop(fr->m, MACHINE_ERROR, 1);
+			forced = true;
+		}
+	}
 	if (q && q->fd >= 0)
 		close(q->fd);
 	free(q);
@@ -762,9 +805,11 @@ static int run_flatvm(struct report *r, struct job *j, uint32_t count,
 	probe_cmdline(j, count, cmdline, sizeof(cmdline));
 	snprintf(sock, sizeof(sock), "%s/qmp.sock", r->workdir);
 	fr.console = calloc(1, CONSOLE_MAX + 1);
-	if (!fr.console || pipe2(pfd, O_CLOEXEC | O_NONBLOCK)) {
+	if (!fr.console)
+		return error_setf(err, ENOMEM, "out of memory");
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK)) {
 		free(fr.console);
-		return error_setf(err, ENOMEM, "cannot set up the console pipe");
+		return error_setf(err, errno, "pipe2: %s", strerror(errno));
 	}
 	/* flatvm writes the console blocking; the client reads it whole. */
 	fcntl(pfd[1], F_SETFL, 0);
@@ -800,12 +845,14 @@ static int run_flatvm(struct report *r, struct job *j, uint32_t count,
 			      fr.console + fr.console_len - 300 : fr.console);
 		goto out;
 	}
-	ret = collect(j, count, record ? j->acc : NULL, as_read,
-		      machine_memory(fr.m), err);
-	if (!ret && !fr.done_ns)
+	/* Checked before collect(), which counts the run. */
+	if (!fr.done_ns)
 		ret = error_setf(err, EPROTO,
 				 "the probe never printed its '%s' line",
 				 DONE_LINE);
+	else
+		ret = collect(j, count, record ? j->acc : NULL, as_read,
+			      machine_memory(fr.m), err);
 	if (!ret && record) {
 		j->run_wall[j->nwall++] = (double)(fr.done_ns - fr.t0);
 		json_decref(j->qmp_stats);
@@ -858,6 +905,7 @@ static int run_qemu(struct report *r, struct job *j, uint32_t count,
 	if (ret == -ETIMEDOUT) {
 		bench_child_stop(&c, SIGKILL, 1000000000ull);
 		bench_child_release(&c);
+		unlink(mem);
 		return error_setf(err, ETIMEDOUT,
 				  "QEMU did not finish within %llu s",
 				  RUN_TIMEOUT_NS / 1000000000ull);
@@ -867,14 +915,17 @@ static int run_qemu(struct report *r, struct job *j, uint32_t count,
 	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 1) {
 		bench_child_describe(&c, desc, sizeof(desc));
 		bench_child_release(&c);
+		unlink(mem);
 		return error_setf(err, EIO,
 				  "QEMU %s (expected exit status 1, the probe's isa-debug-exit 0); console: %.300s",
 				  desc, j->console ? j->console : "");
 	}
 	fd = open(mem, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
+		ret = error_setf(err, errno, "%s: %s", mem, strerror(errno));
 		bench_child_release(&c);
-		return error_setf(err, errno, "%s: %s", mem, strerror(errno));
+		unlink(mem);
+		return ret;
 	}
 	ret = collect(j, count, record ? j->acc : NULL, fd_read, &fd, err);
 	close(fd);
@@ -1199,7 +1250,7 @@ static json_t *hist_check(const struct report *r, const struct job *j,
 	(void)st;
 	return json_pack("{s:b, s:I, s:I, s:I, s:f, s:I}",
 			 "agrees", raw >= lo && raw < hi && h[cpu].count ==
-			 j->count,
+			 j->count && h[cpu].kind == j->kind,
 			 "console_p50_bucket_lo_ticks", (json_int_t)lo,
 			 "console_p50_bucket_hi_ticks", (json_int_t)hi,
 			 "memory_p50_ticks", (json_int_t)raw,
@@ -1239,14 +1290,24 @@ static json_t *series_json(const struct report *r, const struct job *j,
 		      "runs", (int)a->nruns, "stats", lat_stats_json(&st),
 		      "run_p50_ns", runs,
 		      "cdf", lat_cdf_json(s, a->nsamples, &st, r->tsc_khz));
+	/*
+	 * mean and wall: K's run minus the none run of the same round, the
+	 * median over at least MIN_ROUNDS_MEAN rounds (one difference of two
+	 * runs is mostly noise here); only against a baseline that ran
+	 * every round K did.  No wall for ioeventfd on flatvm and QEMU: its
+	 * runs also bring the virtio device up, which the baseline does not.
+	 */
 	none = find_job(r, j->config, j->side, PROBE_NONE);
-	if (none && none != j && cpu == 0 && none->acc[0].nruns == a->nruns) {
+	if (none && none != j && cpu == 0 && !none->failed &&
+	    r->rounds >= MIN_ROUNDS_MEAN && none->acc[0].nruns == a->nruns &&
+	    none->nwall == j->nwall && j->nwall == a->nruns) {
 		json_object_set_new(o, "mean_ns", json_real(
 			paired_median(a->run_loop, none->acc[0].run_loop,
 				      a->nruns) / j->count * 1e6 / r->tsc_khz));
-		json_object_set_new(o, "wall_ns", json_real(
-			paired_median(j->run_wall, none->run_wall, j->nwall) /
-			j->count));
+		if (j->kind != PROBE_IOEVENTFD || j->side == SIDE_FLOOR)
+			json_object_set_new(o, "wall_ns", json_real(
+				paired_median(j->run_wall, none->run_wall,
+					      j->nwall) / j->count));
 	}
 	if (!strncmp(j->config, "churn", 5))
 		json_object_set_new(o, "timeline",
@@ -1390,7 +1451,7 @@ static json_t *run_dispatch(struct report *r)
 	json_t *o = NULL;
 	ssize_t n;
 	pid_t pid;
-	int st;
+	int st = 0;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
@@ -1415,18 +1476,38 @@ static json_t *run_dispatch(struct report *r)
 		return NULL;
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(st) && !WEXITSTATUS(st))
-		o = json_load_file(path, 0, &jerr);
-	if (!o)
+	if (report_wait_child(pid, CHILD_TIMEOUT_MS, &st) == -ETIMEDOUT)
 		skip(r, "in-process dispatch",
-		     "flatvm-bench dispatch failed or printed no JSON");
+		     "flatvm-bench dispatch did not finish in time (killed)");
+	else if (WIFEXITED(st) && !WEXITSTATUS(st) &&
+		 !(o = json_load_file(path, 0, &jerr)))
+		skip(r, "in-process dispatch", jerr.text);
+	else if (!o)
+		skip(r, "in-process dispatch",
+		     "flatvm-bench dispatch failed (its messages are above)");
 	unlink(path);
 	return o;
 }
 
 /* ---- The mode ---------------------------------------------------------- */
+
+/* Whatever a failed run may have left in the work directory, then it. */
+static void workdir_remove(struct report *r)
+{
+	static const char *const files[] = {
+		"qemu-ram", "qmp.sock", "dispatch.json",
+	};
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->workdir, files[i]);
+		unlink(path);
+	}
+	if (rmdir(r->workdir))
+		fprintf(stderr, "flatvm-bench report: cannot remove %s: %s\n",
+			r->workdir, strerror(errno));
+}
 
 static int usage_error(const char *msg)
 {
@@ -1473,6 +1554,8 @@ int bench_report(const struct bench_opts *opts)
 	if (opts->from) {
 		json_error_t jerr;
 
+		if (!opts->out)
+			return usage_error("--from needs --out DIR");
 		root = json_load_file(opts->from, 0, &jerr);
 		if (!root) {
 			fprintf(stderr,
@@ -1480,8 +1563,6 @@ int bench_report(const struct bench_opts *opts)
 				opts->from, jerr.line, jerr.text);
 			return BENCH_EXIT_FAILED;
 		}
-		if (!opts->out)
-			return usage_error("--from needs --out DIR");
 		if (mkdir_p(opts->out, &err) || render(root, opts->out, &err)) {
 			fprintf(stderr, "flatvm-bench report: %s\n", err.msg);
 			json_decref(root);
@@ -1574,6 +1655,6 @@ int bench_report(const struct bench_opts *opts)
 out:
 	jobs_free(&r);
 	json_decref(r.skipped);
-	rmdir(r.workdir);
+	workdir_remove(&r);
 	return ret;
 }
