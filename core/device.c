@@ -5,38 +5,189 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flatvm/device.h"
 
 static void (*region_detacher)(struct device *dev);
 
-__thread int device_counter_slot = -1;
-static int counter_slots_used;
+/* ---- Access counters (see device.h) ------------------------------------ */
 
-int device_counter_slot_init(void)
+/*
+ * One thread's table, and its entry in the list of tables.  The table is
+ * an anonymous mapping: only the pages of numbers the thread counts to
+ * are ever backed (16 KiB cover 1024 devices).
+ */
+struct counter_table {
+	struct cds_list_head link;
+	struct device_counts *c;
+};
+
+#define COUNTER_TABLE_BYTES \
+	(DEVICE_COUNTER_IDS * sizeof(struct device_counts))
+
+/*
+ * Protects the number bitmap, counter_id_top, the list of tables, the
+ * exited threads' counts, and every device's counter_id and folded
+ * counts once it is initialized.  A leaf lock: nothing else is taken
+ * under it; callers may hold the object tree lock.
+ */
+static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Bit set: the number is taken; 0 always is. */
+static uint64_t counter_ids[DEVICE_COUNTER_IDS / 64] = { 1 };
+static unsigned counter_id_hint;	/* no free number in a word below */
+static unsigned counter_id_top = 1;	/* above every number given */
+static CDS_LIST_HEAD(counter_tables);
+static struct device_counts counts_exited[DEVICE_COUNTER_IDS];
+static pthread_key_t counter_key;
+static pthread_once_t counter_once = PTHREAD_ONCE_INIT;
+
+__thread struct device_counts *device_counter_table;
+
+/* The lowest free number, or 0 if none is.  Called with counter_lock held. */
+static uint16_t counter_id_alloc(void)
 {
-	int slot = __atomic_fetch_add(&counter_slots_used, 1,
-				      __ATOMIC_RELAXED);
+	unsigned i, id;
 
-	if (slot >= DEVICE_COUNTER_SLOTS - 1)
-		slot = DEVICE_COUNTER_SLOTS - 1;	/* shared, atomic */
-	device_counter_slot = slot;
-	return slot;
+	for (i = counter_id_hint; i < ARRAY_SIZE(counter_ids); i++) {
+		if (!~counter_ids[i])
+			continue;
+		id = i * 64 + (unsigned)__builtin_ctzll(~counter_ids[i]);
+		counter_ids[i] |= 1ULL << (id % 64);
+		counter_id_hint = i;
+		if (id >= counter_id_top)
+			counter_id_top = id + 1;
+		return (uint16_t)id;
+	}
+	counter_id_hint = i;
+	return 0;
+}
+
+/* Called with counter_lock held. */
+static void counter_id_free(unsigned id)
+{
+	counter_ids[id / 64] &= ~(1ULL << (id % 64));
+	if (id / 64 < counter_id_hint)
+		counter_id_hint = id / 64;
+}
+
+/*
+ * Move what @from holds into @to, leaving zeroes.  Entries that are
+ * already zero are not written: that would back an untouched page.
+ */
+static void counts_take(struct device_counts *from, uint64_t *to)
+{
+	uint64_t v;
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		v = READ_ONCE(from->rw[k]);
+		if (v) {
+			to[k] += v;
+			WRITE_ONCE(from->rw[k], 0);
+		}
+	}
+}
+
+/* Thread exit: its counts go to counts_exited, its table away. */
+static void counter_table_exit(void *p)
+{
+	struct counter_table *t = p;
+	uint64_t sum[2];
+	unsigned id;
+
+	pthread_mutex_lock(&counter_lock);
+	for (id = 1; id < counter_id_top; id++) {
+		sum[0] = sum[1] = 0;
+		counts_take(&t->c[id], sum);
+		counts_exited[id].rw[0] += sum[0];
+		counts_exited[id].rw[1] += sum[1];
+	}
+	cds_list_del(&t->link);
+	pthread_mutex_unlock(&counter_lock);
+	device_counter_table = NULL;
+	munmap(t->c, COUNTER_TABLE_BYTES);
+	free(t);
+}
+
+static void counter_key_create(void)
+{
+	pthread_key_create(&counter_key, counter_table_exit);
+}
+
+struct device_counts *device_counter_table_init(void)
+{
+	struct counter_table *t;
+
+	pthread_once(&counter_once, counter_key_create);
+	t = malloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	t->c = mmap(NULL, COUNTER_TABLE_BYTES, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->c == MAP_FAILED) {
+		free(t);
+		return NULL;
+	}
+	pthread_mutex_lock(&counter_lock);
+	cds_list_add(&t->link, &counter_tables);
+	pthread_mutex_unlock(&counter_lock);
+	pthread_setspecific(counter_key, t);
+	device_counter_table = t->c;
+	return t->c;
+}
+
+/*
+ * Finalize: no view holds @dev any more, so every count to its number
+ * has been made (rule 4: a view holds the device until a grace period
+ * after it was replaced).  Fold the counts into the device, zero them
+ * and free the number for the next device.
+ */
+static void device_counters_fold(struct device *dev)
+{
+	struct counter_table *t;
+	uint64_t sum[2] = { 0, 0 };
+	unsigned id;
+
+	pthread_mutex_lock(&counter_lock);
+	id = dev->counter_id;
+	if (id) {
+		cds_list_for_each_entry(t, &counter_tables, link)
+			counts_take(&t->c[id], sum);
+		counts_take(&counts_exited[id], sum);
+		counter_id_free(id);
+		dev->counter_id = 0;
+		dev->folded_reads += sum[0];
+		dev->folded_writes += sum[1];
+	}
+	pthread_mutex_unlock(&counter_lock);
 }
 
 void device_get_counters(struct device *dev, uint64_t *reads,
 			 uint64_t *writes)
 {
-	unsigned i;
+	struct counter_table *t;
+	uint64_t r, w;
+	unsigned id;
 
-	*reads = *writes = 0;
-	for (i = 0; dev->counters && i < DEVICE_COUNTER_SLOTS; i++) {
-		*reads += __atomic_load_n(&dev->counters[i].reads,
-					  __ATOMIC_RELAXED);
-		*writes += __atomic_load_n(&dev->counters[i].writes,
-					   __ATOMIC_RELAXED);
+	pthread_mutex_lock(&counter_lock);
+	id = dev->counter_id;
+	r = dev->folded_reads;
+	w = dev->folded_writes;
+	if (id) {
+		r += counts_exited[id].rw[0];
+		w += counts_exited[id].rw[1];
+		cds_list_for_each_entry(t, &counter_tables, link) {
+			r += READ_ONCE(t->c[id].rw[0]);
+			w += READ_ONCE(t->c[id].rw[1]);
+		}
 	}
+	pthread_mutex_unlock(&counter_lock);
+	*reads = r;
+	*writes = w;
 }
+
+/* ---- The device core ----------------------------------------------------- */
 
 void device_set_region_detacher(void (*detach)(struct device *dev))
 {
@@ -49,6 +200,7 @@ static void device_finalize(struct object *obj)
 	void (*fn)(struct device *dev, void *opaque);
 	void *opaque;
 
+	device_counters_fold(dev);	/* the notifier sees the totals */
 	pthread_mutex_lock(&dev->lock);
 	dev->state = DEVICE_FINALIZED;
 	fn = dev->notify_finalized;
@@ -57,8 +209,6 @@ static void device_finalize(struct object *obj)
 	if (fn)
 		fn(dev, opaque);
 	pthread_mutex_destroy(&dev->lock);
-	free(dev->counters);
-	dev->counters = NULL;
 }
 
 const struct device_class device_class = {
@@ -78,14 +228,17 @@ struct device *device_cast(struct object *obj)
 
 void device_init(struct device *dev)
 {
+	uint16_t id;
+
 	pthread_mutex_init(&dev->lock, NULL);
-	/* Without counters (out of memory) the device works, uncounted. */
-	dev->counters = aligned_alloc(sizeof(*dev->counters),
-				      DEVICE_COUNTER_SLOTS *
-				      sizeof(*dev->counters));
-	if (dev->counters)
-		memset(dev->counters, 0,
-		       DEVICE_COUNTER_SLOTS * sizeof(*dev->counters));
+	pthread_mutex_lock(&counter_lock);
+	id = counter_id_alloc();
+	dev->counter_id = id;
+	dev->folded_reads = dev->folded_writes = 0;
+	pthread_mutex_unlock(&counter_lock);
+	if (!id)
+		pr_warn_once("%d devices: accesses to more are not counted",
+			     DEVICE_COUNTER_IDS - 1);
 	dev->state = DEVICE_CREATED;
 	dev->accepting = false;
 }

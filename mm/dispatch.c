@@ -327,7 +327,9 @@ static int as_access(struct address_space *as, uint64_t addr, uint8_t *buf,
 					stat_inc(as->id, ST_REJECTED);
 					goto unassigned;
 				}
-				device_count_access(fr->dev, is_write);
+				/* The view holds the device: its number is
+				 * not reused while we count to it. */
+				device_count_id(fr->counter_id, is_write);
 			}
 			/* The common case: one access the device takes as is. */
 			if (likely(mmio_direct(fr, off, chunk))) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flatvm/device.h"
 #include "flatvm/memory.h"
 #include "memory-internal.h"
 #include "flatview.h"
@@ -300,6 +301,8 @@ static void fr_cache_dispatch(struct flat_range *fr)
 
 	fr->type = (uint8_t)mr->type;
 	fr->dev = mr->dev;
+	/* Fixed until the device finalizes, which this view delays. */
+	fr->counter_id = mr->dev ? mr->dev->counter_id : 0;
 	if (mr->type == MR_MMIO) {
 		fr->ops = ops;
 		fr->opaque = mr->opaque;

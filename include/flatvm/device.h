@@ -63,46 +63,80 @@ struct device {
 	bool accepting;			/* read locklessly by dispatch */
 	void (*notify_finalized)(struct device *dev, void *opaque);
 	void *notify_opaque;
-	/* Guest accesses dispatched to it, one cache line per thread slot. */
-	struct device_counter *counters;
+	/*
+	 * Guest accesses dispatched to it: its number in every thread's
+	 * counter table (0: not counted), and what was folded in from the
+	 * tables at finalize.  Written under the counter lock
+	 * (core/device.c), @counter_id only at device_init() and finalize:
+	 * whoever holds the device may read it without the lock.
+	 */
+	uint16_t counter_id;
+	uint64_t folded_reads, folded_writes;
 };
 
 /*
- * Per-thread access counters: each thread that dispatches gets a slot
- * of its own (the first DEVICE_COUNTER_SLOTS - 1 threads); later threads
- * share the last slot with atomic adds.  No shared line is written on
- * the fast path by the vCPU threads of a normal machine.
+ * Access counters (what query-devices reports).  Every device gets a small
+ * number, counter_id, at device_init(); it is freed at finalize, and only
+ * then can another device get it.  Every thread that dispatches has a
+ * counter table of its own, indexed by that number: 16 bytes per device,
+ * written only by that thread, with plain (relaxed) stores.  So counting
+ * takes no lock, no reference, no atomic read-modify-write and writes no
+ * shared cache line (rule 6); the tables of 64 devices fit in 16 lines.
+ *
+ * Why a number is not reused too early: a thread counts to number N only
+ * through a flat range (fr->counter_id) of a view it is dispatching
+ * through, and that view holds the device (rule 4) until a grace period
+ * after it was replaced.  So when the device finalizes, every count to N
+ * has been made; finalize folds N's entries of every table into the
+ * device, zeroes them, and only then frees N.  A thread that exits first
+ * adds its entries to a table of exited threads' counts, also folded and
+ * zeroed at finalize.
+ *
+ * Number 0 is a sink nobody reads: devices created when every number was
+ * taken (DEVICE_COUNTER_IDS - 1 live devices) work, uncounted.
  */
-#define DEVICE_COUNTER_SLOTS	32
+#define DEVICE_COUNTER_IDS	65536
 
-/* A cache-line pair each: x86 prefetches lines in adjacent pairs. */
-struct device_counter {
-	uint64_t reads;
-	uint64_t writes;
-} __attribute__((aligned(128)));
+/* One device's accesses as one thread counted them. */
+struct device_counts {
+	uint64_t rw[2];			/* [0] reads, [1] writes */
+};
 
-extern __thread int device_counter_slot;
-int device_counter_slot_init(void);
+/* This thread's table, DEVICE_COUNTER_IDS entries; NULL until it counts. */
+extern __thread struct device_counts *device_counter_table;
+struct device_counts *device_counter_table_init(void);
 
-static inline void device_count_access(struct device *dev, bool is_write)
+/*
+ * Count one access to the device whose counter_id is @id, on the dispatch
+ * fast path.  The caller is dispatching through a view that holds that
+ * device (the id comes from the view's flat range).
+ */
+static inline void device_count_id(uint16_t id, bool is_write)
 {
-	int slot = device_counter_slot;
-	struct device_counter *c;
+	struct device_counts *t = device_counter_table;
 	uint64_t *v;
 
-	if (unlikely(slot < 0))
-		slot = device_counter_slot_init();
-	if (unlikely(!dev->counters))
-		return;
-	c = &dev->counters[slot];
-	v = is_write ? &c->writes : &c->reads;
-	if (likely(slot < DEVICE_COUNTER_SLOTS - 1))
-		WRITE_ONCE(*v, READ_ONCE(*v) + 1);
-	else
-		__atomic_add_fetch(v, 1, __ATOMIC_RELAXED);
+	if (unlikely(!t)) {
+		t = device_counter_table_init();
+		if (!t)
+			return;		/* out of memory: uncounted */
+	}
+	/* One address computation: the table as an array of words. */
+	v = (uint64_t *)t + 2 * (unsigned)id + is_write;
+	WRITE_ONCE(*v, READ_ONCE(*v) + 1);
 }
 
-/* Sum of every thread slot. */
+/* The same for a device the caller holds (or reaches through a view). */
+static inline void device_count_access(struct device *dev, bool is_write)
+{
+	device_count_id(dev->counter_id, is_write);
+}
+
+/*
+ * device_get_counters() - accesses dispatched to @dev so far: the sum over
+ * every thread's table, threads that exited included.  After finalize
+ * (from the finalized notifier) the totals stay readable.
+ */
 void device_get_counters(struct device *dev, uint64_t *reads,
 			 uint64_t *writes);
 

@@ -252,7 +252,10 @@ struct flat_range {
 	bool unaligned;
 	bool readonly;
 	bool eventfds;			/* some ioeventfd lies in this range */
+	uint16_t counter_id;		/* dev->counter_id, if @dev */
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct flat_range) == 64, "one range, one cache line");
 
 struct flat_view {
 	uint64_t generation;		/* unique over all views */
