@@ -234,6 +234,15 @@ void bench_sort_u32(uint32_t *v, size_t n);
 void bench_sort_u64(uint64_t *v, size_t n);
 void bench_sort_double(double *v, size_t n);
 
+/* Per-round figures: at most this many values are looked at. */
+#define BENCH_MEDIAN_MAX	64
+
+/* The median of @n values (a copy is sorted); 0 if none. */
+double bench_median(const double *v, size_t n);
+
+/* The median of @a[i] - @b[i] over i < @n: rounds paired. */
+double bench_paired_median(const double *a, const double *b, size_t n);
+
 /*
  * Nearest rank: the index of the @p quantile (0..1) of @n > 0 sorted
  * values, the ceil(p * n)-th smallest (the smallest for p = 0).

@@ -270,3 +270,26 @@ void bench_sort_double(double *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 }
+
+double bench_median(const double *v, size_t n)
+{
+	double tmp[BENCH_MEDIAN_MAX];
+	size_t i;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n && i < BENCH_MEDIAN_MAX; i++)
+		tmp[i] = v[i];
+	bench_sort_double(tmp, i);
+	return i % 2 ? tmp[i / 2] : (tmp[i / 2 - 1] + tmp[i / 2]) / 2;
+}
+
+double bench_paired_median(const double *a, const double *b, size_t n)
+{
+	double d[BENCH_MEDIAN_MAX];
+	size_t i;
+
+	for (i = 0; i < n && i < BENCH_MEDIAN_MAX; i++)
+		d[i] = a[i] - b[i];
+	return bench_median(d, i);
+}

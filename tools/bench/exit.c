@@ -391,37 +391,11 @@ static int measure(struct exit_bench *b, struct error *err)
 	return 0;
 }
 
-/* The median of @n values (a copy is sorted); 0 if none. */
-static double median(const double *v, unsigned n)
-{
-	double tmp[MAX_ROUNDS];
-	unsigned i;
-
-	if (!n)
-		return 0;
-	for (i = 0; i < n && i < MAX_ROUNDS; i++)
-		tmp[i] = v[i];
-	bench_sort_double(tmp, i);
-	return i % 2 ? tmp[i / 2] : (tmp[i / 2 - 1] + tmp[i / 2]) / 2;
-}
-
-/* The median over the rounds of @a[r] - @b[r]. */
-static double paired_median(const double *a, const double *b, unsigned na,
-			    unsigned nb)
-{
-	double d[MAX_ROUNDS];
-	unsigned r;
-
-	for (r = 0; r < na && r < nb; r++)
-		d[r] = a[r] - b[r];
-	return median(d, r);
-}
-
 static void figures_compute(struct exit_bench *b)
 {
 	const struct series *s, *none;
 	struct figures *f;
-	unsigned side, k;
+	unsigned side, k, n;
 	double timer;
 
 	for (side = 0; side < NR_SIDES; side++) {
@@ -435,18 +409,18 @@ static void figures_compute(struct exit_bench *b)
 			f->timer = ticks_ns(b, timer);
 			f->raw_p50 = ticks_ns(b, bench_quantile_u32(s->samples,
 						s->nsamples, 0.5));
-			f->p50 = ticks_ns(b, median(s->run_p50, s->nruns));
+			f->p50 = ticks_ns(b, bench_median(s->run_p50, s->nruns));
 			f->p90 = ticks_ns(b, bench_quantile_u32(s->samples,
 					  s->nsamples, 0.9)) - f->timer;
 			f->p99 = ticks_ns(b, bench_quantile_u32(s->samples,
 					  s->nsamples, 0.99)) - f->timer;
 			if (k == PROBE_NONE)
 				continue;
-			f->mean = ticks_ns(b, paired_median(s->run_loop,
-					   none->run_loop, s->nruns,
-					   none->nruns) / b->count);
-			f->wall = paired_median(s->run_wall, none->run_wall,
-						s->nruns, none->nruns) /
+			n = s->nruns < none->nruns ? s->nruns : none->nruns;
+			f->mean = ticks_ns(b, bench_paired_median(s->run_loop,
+					   none->run_loop, n) / b->count);
+			f->wall = bench_paired_median(s->run_wall,
+						      none->run_wall, n) /
 				  b->count;
 		}
 	}
@@ -474,7 +448,7 @@ static double kind_overhead(const struct exit_bench *b, enum side base,
 	for (r = 0; r < fv->nruns && r < fl->nruns; r++)
 		if (fl->run_p50[r] > 0)
 			ratio[n++] = fv->run_p50[r] / fl->run_p50[r] - 1;
-	return median(ratio, n);
+	return bench_median(ratio, n);
 }
 
 /*

@@ -1184,29 +1184,6 @@ static int measure(struct report *r, struct error *err)
 
 /* ---- Figures ------------------------------------------------------------ */
 
-static double median(const double *v, unsigned n)
-{
-	double tmp[MAX_ROUNDS];
-	unsigned i;
-
-	if (!n)
-		return 0;
-	for (i = 0; i < n && i < MAX_ROUNDS; i++)
-		tmp[i] = v[i];
-	bench_sort_double(tmp, i);
-	return i % 2 ? tmp[i / 2] : (tmp[i / 2 - 1] + tmp[i / 2]) / 2;
-}
-
-static double paired_median(const double *a, const double *b, unsigned n)
-{
-	double d[MAX_ROUNDS];
-	unsigned i;
-
-	for (i = 0; i < n && i < MAX_ROUNDS; i++)
-		d[i] = a[i] - b[i];
-	return median(d, i);
-}
-
 static const struct job *find_job(const struct report *r, const char *config,
 				  enum side side, unsigned kind)
 {
@@ -1302,11 +1279,11 @@ static json_t *series_json(const struct report *r, const struct job *j,
 	    r->rounds >= MIN_ROUNDS_MEAN && none->acc[0].nruns == a->nruns &&
 	    none->nwall == j->nwall && j->nwall == a->nruns) {
 		json_object_set_new(o, "mean_ns", json_real(
-			paired_median(a->run_loop, none->acc[0].run_loop,
+			bench_paired_median(a->run_loop, none->acc[0].run_loop,
 				      a->nruns) / j->count * 1e6 / r->tsc_khz));
 		if (j->kind != PROBE_IOEVENTFD || j->side == SIDE_FLOOR)
 			json_object_set_new(o, "wall_ns", json_real(
-				paired_median(j->run_wall, none->run_wall,
+				bench_paired_median(j->run_wall, none->run_wall,
 					      j->nwall) / j->count));
 	}
 	if (!strncmp(j->config, "churn", 5))
