@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "flatvm/object.h"
+#include "flatvm/rcu.h"
 
 struct device;
 
@@ -107,11 +108,21 @@ extern __thread struct device_counts *device_counter_table;
 struct device_counts *device_counter_table_init(void);
 
 /*
- * Count one access to the device whose counter_id is @id, on the dispatch
- * fast path.  The caller is dispatching through a view that holds that
- * device (the id comes from the view's flat range).
+ * Count one access to the device whose counter_id is @id (below
+ * DEVICE_COUNTER_IDS: it comes from a uint16_t), on the dispatch fast
+ * path.  The caller is dispatching through a view that holds that device
+ * (the id comes from the view's flat range).
+ *
+ * The word is written only by this thread and read by others with
+ * READ_ONCE().  On x86-64 the increment is one non-locked add to memory,
+ * as the kernel's this_cpu_inc() is: an aligned 8-byte store is
+ * single-copy atomic, so a reader sees the old or the new value, as with
+ * WRITE_ONCE(READ_ONCE() + 1); the compiler keeps that pair as a load
+ * and a store, which measured ~0.5 ns more per access (64 regions).
+ * Under ThreadSanitizer, which cannot see into asm, and elsewhere, the
+ * pair.
  */
-static inline void device_count_id(uint16_t id, bool is_write)
+static inline void device_count_id(unsigned id, bool is_write)
 {
 	struct device_counts *t = device_counter_table;
 	uint64_t *v;
@@ -121,9 +132,12 @@ static inline void device_count_id(uint16_t id, bool is_write)
 		if (!t)
 			return;		/* out of memory: uncounted */
 	}
-	/* One address computation: the table as an array of words. */
-	v = (uint64_t *)t + 2 * (unsigned)id + is_write;
+	v = &t[id].rw[is_write];
+#if defined(__x86_64__) && !defined(FLATVM_TSAN)
+	__asm__ volatile("addq $1, %0" : "+m"(*v));
+#else
 	WRITE_ONCE(*v, READ_ONCE(*v) + 1);
+#endif
 }
 
 /* The same for a device the caller holds (or reaches through a view). */
