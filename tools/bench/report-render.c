@@ -295,7 +295,7 @@ static void section_compare(FILE *f, json_t *root)
 		"Microseconds per access, the guest's TSC, net of the timer (the median empty window). "
 		"*mean* = (the guest's whole timed loop - the same loop with no access) / N; "
 		"*wall* = (host time around the run - the same for no access) / N: a cross-check that does not trust the TSC "
-		"(not for ioeventfd on flatvm and QEMU, whose runs also bring the virtio device up). "
+		"(not for ioeventfd on flatvm and QEMU, whose runs also bring the virtio device up, nor for mmio-read there, whose runs also build the console histogram). "
 		"Both need 3 rounds (`-` otherwise) and show `noise` when the difference came out at or below 0. "
 		"Ratios are of p50, the median over the rounds of each round's ratio.\n\n");
 	for (k = 0; k < 5; k++) {

@@ -1271,8 +1271,10 @@ static json_t *series_json(const struct report *r, const struct job *j,
 	 * mean and wall: K's run minus the none run of the same round, the
 	 * median over at least MIN_ROUNDS_MEAN rounds (one difference of two
 	 * runs is mostly noise here); only against a baseline that ran
-	 * every round K did.  No wall for ioeventfd on flatvm and QEMU: its
-	 * runs also bring the virtio device up, which the baseline does not.
+	 * every round K did.  No wall for ioeventfd on flatvm and QEMU (its
+	 * runs also bring the virtio device up) nor for a run with the
+	 * console histogram (the probe builds it before its "accesses in"
+	 * line): the baseline does neither.
 	 */
 	none = find_job(r, j->config, j->side, PROBE_NONE);
 	if (none && none != j && cpu == 0 && !none->failed &&
@@ -1281,7 +1283,8 @@ static json_t *series_json(const struct report *r, const struct job *j,
 		json_object_set_new(o, "mean_ns", json_real(
 			bench_paired_median(a->run_loop, none->acc[0].run_loop,
 				      a->nruns) / j->count * 1e6 / r->tsc_khz));
-		if (j->kind != PROBE_IOEVENTFD || j->side == SIDE_FLOOR)
+		if ((j->kind != PROBE_IOEVENTFD || j->side == SIDE_FLOOR) &&
+		    !j->hist)
 			json_object_set_new(o, "wall_ns", json_real(
 				bench_paired_median(j->run_wall, none->run_wall,
 					      j->nwall) / j->count));
