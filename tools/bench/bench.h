@@ -7,7 +7,6 @@
 #ifndef FLATVM_BENCH_H
 #define FLATVM_BENCH_H
 
-#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -249,11 +248,17 @@ double bench_paired_median(const double *a, const double *b, size_t n);
  */
 static inline size_t bench_rank(size_t n, double p)
 {
-	double r = ceil(p * (double)n);
+	double x = p * (double)n;
+	size_t r;
 
-	if (r < 1)
+	if (x < 1)
 		return 0;
-	return r >= (double)n ? n - 1 : (size_t)r - 1;
+	if (x >= (double)n)
+		return n - 1;
+	r = (size_t)x;			/* ceil without libm */
+	if ((double)r < x)
+		r++;
+	return r - 1;
 }
 
 /* The @p quantile of @n sorted values, nearest rank; 0 if empty. */
