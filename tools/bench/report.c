@@ -96,7 +96,7 @@ extern char **environ;
 #define COUNT			10000u
 #define COUNT_QUICK		200u
 #define CHURN_FACTOR		3u	/* churn runs: 3x the accesses */
-#define ROUNDS			3u
+#define ROUNDS			5u
 #define ROUNDS_QUICK		1u
 #define MAX_ROUNDS		ROUNDS
 #define MIN_ROUNDS_MEAN		3u
