@@ -152,6 +152,13 @@ struct bench_floor *bench_floor_create(const char *kernel, const char *cmdline,
  */
 int bench_floor_run(struct bench_floor *f, struct error *err);
 
+/*
+ * bench_floor_run() from a registered RCU thread that is online: offline
+ * around it, and its host time in *@ns.
+ */
+int bench_floor_run_timed(struct bench_floor *f, uint64_t *ns,
+			  struct error *err);
+
 /* NULL is fine. */
 void bench_floor_destroy(struct bench_floor *f);
 

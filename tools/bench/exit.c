@@ -291,7 +291,7 @@ static int run_floor(struct exit_bench *b, bool irqchip, unsigned kind,
 {
 	char cmdline[64];
 	struct bench_floor *f;
-	uint64_t t0, t1;
+	uint64_t ns;
 	int ret;
 
 	probe_cmdline(cmdline, sizeof(cmdline), kind, count);
@@ -303,11 +303,7 @@ static int run_floor(struct exit_bench *b, bool irqchip, unsigned kind,
 		return err->code ? err->code : -EINVAL;
 	}
 	b->tsc_khz = f->tsc_khz;
-	rcu_thread_offline();
-	t0 = bench_now_ns();
-	ret = bench_floor_run(f, err);
-	t1 = bench_now_ns();
-	rcu_thread_online();
+	ret = bench_floor_run_timed(f, &ns, err);
 	if (!ret)
 		ret = results_collect(&f->as, kind, count, s, err);
 	bench_floor_destroy(f);
@@ -317,7 +313,7 @@ static int run_floor(struct exit_bench *b, bool irqchip, unsigned kind,
 		return ret;
 	}
 	if (s)
-		s->run_wall[s->nruns - 1] = (double)(t1 - t0);
+		s->run_wall[s->nruns - 1] = (double)ns;
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "flatvm/layout.h"
+#include "flatvm/rcu.h"
 #include "flatvm/testdev-regs.h"
 
 #include "bench.h"
@@ -204,4 +205,18 @@ int bench_tsc_khz(uint32_t *khz, struct error *err)
 		close(vm);
 	close(kvm);
 	return ret < 0 ? ret : 0;
+}
+
+int bench_floor_run_timed(struct bench_floor *f, uint64_t *ns,
+			  struct error *err)
+{
+	uint64_t t0;
+	int ret;
+
+	rcu_thread_offline();
+	t0 = bench_now_ns();
+	ret = bench_floor_run(f, err);
+	*ns = bench_now_ns() - t0;
+	rcu_thread_online();
+	return ret;
 }

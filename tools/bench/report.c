@@ -360,7 +360,7 @@ static int run_floor(struct report *r, struct job *j, uint32_t count,
 {
 	char cmdline[320];
 	struct bench_floor *f;
-	uint64_t t0, t1;
+	uint64_t ns;
 	int ret;
 
 	(void)r;
@@ -369,17 +369,13 @@ static int run_floor(struct report *r, struct job *j, uint32_t count,
 			       err);
 	if (!f)
 		return err->code ? err->code : -EINVAL;
-	rcu_thread_offline();
-	t0 = bench_now_ns();
-	ret = bench_floor_run(f, err);
-	t1 = bench_now_ns();
-	rcu_thread_online();
+	ret = bench_floor_run_timed(f, &ns, err);
 	if (!ret)
 		ret = collect(j, count, record ? j->acc : NULL, as_read,
 			      &f->as, err);
 	bench_floor_destroy(f);
 	if (!ret && record)
-		j->run_wall[j->nwall++] = (double)(t1 - t0);
+		j->run_wall[j->nwall++] = (double)ns;
 	return ret;
 }
 
