@@ -224,6 +224,16 @@ int bench_child_watch(struct bench_child *c, const char *needle,
  */
 int bench_child_stop(struct bench_child *c, int sig, uint64_t timeout_ns);
 
+/**
+ * bench_child_run() - run @argv[0] (a path) to its end: spawn, watch,
+ * killed after @timeout_ns.  Its output is in @c->out; release @c after.
+ * Return: 0 if it exited with status 0 and its whole output was kept,
+ * or a negative errno with @err saying what happened (its stderr's first
+ * line included).
+ */
+int bench_child_run(struct bench_child *c, char *const argv[],
+		    uint64_t timeout_ns, struct error *err);
+
 /* Kill it if it still runs, reap it, close everything. */
 void bench_child_release(struct bench_child *c);
 

@@ -192,6 +192,32 @@ void bench_child_release(struct bench_child *c)
 	c->out_fd = c->pidfd = c->err_fd = -1;
 }
 
+int bench_child_run(struct bench_child *c, char *const argv[],
+		    uint64_t timeout_ns, struct error *err)
+{
+	char desc[600];
+	int ret = bench_child_spawn(c, argv, err);
+
+	if (ret)
+		return ret;
+	if (bench_child_watch(c, NULL, timeout_ns) == -ETIMEDOUT) {
+		bench_child_stop(c, SIGKILL, 1000000000ull);
+		return error_setf(err, ETIMEDOUT,
+				  "%s did not finish within %llu s (killed)",
+				  argv[0],
+				  (unsigned long long)(timeout_ns / 1000000000ull));
+	}
+	if (!WIFEXITED(c->status) || WEXITSTATUS(c->status)) {
+		bench_child_describe(c, desc, sizeof(desc));
+		return error_setf(err, EIO, "%s %s", argv[0], desc);
+	}
+	if (c->out_len == sizeof(c->out) - 1)
+		return error_setf(err, EFBIG,
+				  "%s printed more than the %d bytes kept of its output",
+				  argv[0], BENCH_CHILD_OUT_MAX - 1);
+	return 0;
+}
+
 void bench_child_describe(const struct bench_child *c, char *buf, size_t len)
 {
 	char err[512];

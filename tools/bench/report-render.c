@@ -15,21 +15,14 @@
  *   scale            p50 and p99 per scale configuration and vCPU.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "report.h"
-
-extern char **environ;
 
 #define TARGET_FLOOR	1.05	/* flatvm p50 within 5 % of the floor */
 #define TARGET_CHURN	1.20	/* p99 with churn within 1.2x */
@@ -41,25 +34,6 @@ static const char *const side_titles[] = { "KVM floor", "flatvm",
 					   "QEMU microvm" };
 static const char *const kinds[] = { "pio-read", "pio-write", "mmio-read",
 				     "mmio-write", "ioeventfd" };
-
-int report_wait_child(pid_t pid, unsigned timeout_ms, int *status)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), ret = 0;
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-	/* Without pidfds (before Linux 5.3), a plain wait. */
-	if (pidfd >= 0 && poll(&pfd, 1, (int)timeout_ms) == 0) {
-		kill(pid, SIGKILL);
-		ret = -ETIMEDOUT;
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	while (waitpid(pid, status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return ret;
-}
 
 bool report_find_on_path(const char *name, char *buf, size_t len)
 {
@@ -598,33 +572,34 @@ static int write_dat(const char *dir, const char *name, json_t *rows,
 	return 0;
 }
 
+/*
+ * gnuplot @script in @dir (the scripts name their data relative to it, so
+ * they run again by hand there): "cd" first, @dir quoted as gnuplot
+ * quotes ('' for a quote).
+ */
 static int run_gnuplot(const char *gnuplot, const char *dir,
 		       const char *script, struct error *err)
 {
-	char *argv[] = { (char *)gnuplot, (char *)script, NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st, ret;
+	char cd[1300], *q = cd + snprintf(cd, sizeof(cd), "cd '");
+	char *argv[] = { (char *)gnuplot, "-e", cd, (char *)script, NULL };
+	struct bench_child c;
+	const char *p;
+	int ret;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addchdir_np(&fa, dir);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-					 O_RDONLY, 0);
-	ret = posix_spawn(&pid, gnuplot, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	for (p = dir; *p && q < cd + sizeof(cd) - 4; p++) {
+		if (*p == '\'')
+			*q++ = '\'';
+		*q++ = *p;
+	}
+	if (*p)
+		return error_setf(err, ENAMETOOLONG, "%s: path too long", dir);
+	strcpy(q, "'");
+	ret = bench_child_run(&c, argv,
+			      GNUPLOT_TIMEOUT_MS * 1000000ull, err);
+	bench_child_release(&c);
 	if (ret)
-		return error_setf(err, ret, "cannot run %s: %s", gnuplot,
-				  strerror(ret));
-	ret = report_wait_child(pid, GNUPLOT_TIMEOUT_MS, &st);
-	if (ret == -ETIMEDOUT)
-		return error_setf(err, ETIMEDOUT,
-				  "gnuplot did not finish %s/%s within %u s",
-				  dir, script, GNUPLOT_TIMEOUT_MS / 1000);
-	if (ret || !WIFEXITED(st) || WEXITSTATUS(st))
-		return error_setf(err, EIO,
-				  "gnuplot failed on %s/%s (its messages are above)",
-				  dir, script);
-	return 0;
+		error_prepend(err, "plotting %s/%s: ", dir, script);
+	return ret;
 }
 
 /* Both terminals: PNG for viewers, SVG for the Markdown. */

@@ -60,7 +60,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +88,6 @@
 #include "bench.h"
 #include "report.h"
 
-extern char **environ;
 
 #define REPORT_MEM		(64ull << 20)
 #define REPORT_MEM_ARG		"64M"
@@ -107,7 +105,7 @@ extern char **environ;
 #define TIMELINE_CHUNKS		200u
 #define TSC_CALIBRATION_MS	200
 #define STOP_GRACE_NS		(10ull * 1000000000ull)
-#define CHILD_TIMEOUT_MS	120000u	/* flatvm-bench dispatch, QEMU --version */
+#define CHILD_TIMEOUT_NS	(120ull * 1000000000ull)	/* flatvm-bench dispatch */
 
 /* Test devices the bench adds to a flatvm machine ("devices=N"). */
 #define REPORT_DEV_BASE		0xd8000000ull
@@ -1421,13 +1419,16 @@ static json_t *machine_json(struct report *r)
 /* `flatvm-bench dispatch --json` in a child: its object, or NULL. */
 static json_t *run_dispatch(struct report *r)
 {
-	char path[128], self[256], *argv[6];
-	posix_spawn_file_actions_t fa;
+	char self[256], *argv[] = {
+		self, "dispatch", "--json",
+		r->opts->quick ? "--quick" : "--seconds",
+		r->opts->quick ? NULL : "0.25", NULL,
+	};
+	struct error err = { 0 };
+	struct bench_child c;
 	json_error_t jerr;
 	json_t *o = NULL;
 	ssize_t n;
-	pid_t pid;
-	int st = 0;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
@@ -1435,33 +1436,12 @@ static json_t *run_dispatch(struct report *r)
 		return NULL;
 	}
 	self[n] = '\0';
-	snprintf(path, sizeof(path), "%s/dispatch.json", r->workdir);
-	argv[0] = self;
-	argv[1] = "dispatch";
-	argv[2] = "--json";
-	argv[3] = r->opts->quick ? "--quick" : "--seconds";
-	argv[4] = r->opts->quick ? NULL : "0.25";
-	argv[5] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, path,
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	progress_note(r, "flatvm-bench report: in-process dispatch (flatvm-bench dispatch --json)");
-	if (posix_spawn(&pid, self, &fa, NULL, argv, environ)) {
-		posix_spawn_file_actions_destroy(&fa);
-		skip(r, "in-process dispatch", "cannot start flatvm-bench dispatch");
-		return NULL;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	if (report_wait_child(pid, CHILD_TIMEOUT_MS, &st) == -ETIMEDOUT)
-		skip(r, "in-process dispatch",
-		     "flatvm-bench dispatch did not finish in time (killed)");
-	else if (WIFEXITED(st) && !WEXITSTATUS(st) &&
-		 !(o = json_load_file(path, 0, &jerr)))
+	if (bench_child_run(&c, argv, CHILD_TIMEOUT_NS, &err))
+		skip(r, "in-process dispatch", err.msg);
+	else if (!(o = json_loads(c.out, 0, &jerr)))
 		skip(r, "in-process dispatch", jerr.text);
-	else if (!o)
-		skip(r, "in-process dispatch",
-		     "flatvm-bench dispatch failed (its messages are above)");
-	unlink(path);
+	bench_child_release(&c);
 	return o;
 }
 
@@ -1471,7 +1451,7 @@ static json_t *run_dispatch(struct report *r)
 static void workdir_remove(struct report *r)
 {
 	static const char *const files[] = {
-		"qemu-ram", "qmp.sock", "dispatch.json",
+		"qemu-ram", "qmp.sock",
 	};
 	char path[128];
 	size_t i;

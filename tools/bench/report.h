@@ -132,11 +132,4 @@ int report_render(json_t *root, const char *dir, const char *gnuplot,
 /* The first executable @name on PATH, into @buf; false if none. */
 bool report_find_on_path(const char *name, char *buf, size_t len);
 
-/*
- * Reap child @pid into @status, killing it (SIGKILL) if it has not exited
- * within @timeout_ms.  Return: 0, -ETIMEDOUT (killed, reaped), or a
- * negative errno from waitpid().
- */
-int report_wait_child(pid_t pid, unsigned timeout_ms, int *status);
-
 #endif /* FLATVM_BENCH_REPORT_H */
