@@ -424,11 +424,10 @@ static int parse_kind(void)
  */
 static int parse_list(const char *key, uint32_t *out, unsigned max)
 {
-	size_t len, i = 0;
+	size_t len, i = 0, n_len;
 	const char *v = opt_find(key, &len);
-	unsigned n = 0, base, d;
+	unsigned n = 0;
 	uint64_t a;
-	bool digits;
 
 	if (!v)
 		return 0;
@@ -437,32 +436,12 @@ static int parse_list(const char *key, uint32_t *out, unsigned max)
 	while (i < len) {
 		if (n == max)
 			return -1;
-		base = 10;
-		if (i + 2 < len && v[i] == '0' && (v[i + 1] == 'x' ||
-						   v[i + 1] == 'X')) {
-			base = 16;
-			i += 2;
-		}
-		for (a = 0, digits = false; i < len && v[i] != ','; i++) {
-			char c = v[i];
-
-			if (c >= '0' && c <= '9')
-				d = (unsigned)(c - '0');
-			else if (base == 16 && c >= 'a' && c <= 'f')
-				d = (unsigned)(c - 'a' + 10);
-			else if (base == 16 && c >= 'A' && c <= 'F')
-				d = (unsigned)(c - 'A' + 10);
-			else
-				return -1;
-			a = base == 16 ? a << 4 | d : a * 10 + d;
-			if (a > 0xffffffffu)
-				return -1;
-			digits = true;
-		}
-		if (!digits)
+		for (n_len = 0; i + n_len < len && v[i + n_len] != ','; n_len++)
+			;
+		if (!parse_uint(v + i, n_len, &a) || a > 0xffffffffu)
 			return -1;
 		out[n++] = (uint32_t)a;
-		i++;	/* the comma */
+		i += n_len + 1;	/* the comma */
 	}
 	return (int)n;
 }

@@ -60,12 +60,11 @@ bool opt_is(const char *key, const char *value)
 	return v && len == strlen(value) && !strncmp(v, value, len);
 }
 
-bool opt_uint_get(const char *key, uint64_t *out)
+bool parse_uint(const char *v, size_t len, uint64_t *out)
 {
-	size_t len, i = 0;
-	const char *v = opt_find(key, &len);
 	unsigned base = 10, d;
 	uint64_t n = 0;
+	size_t i = 0;
 
 	if (!v || !len)
 		return false;
@@ -84,10 +83,24 @@ bool opt_uint_get(const char *key, uint64_t *out)
 			d = (unsigned)(c - 'A' + 10);
 		else
 			return false;
+		/* Does not fit 64 bits (constants only: no 64-bit division
+		 * in a 32-bit guest). */
+		if (base == 16 ? n >> 60 :
+		    n > UINT64_MAX / 10 ||
+		    (n == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+			return false;
 		n = base == 16 ? n << 4 | d : n * 10 + d;
 	}
 	*out = n;
 	return true;
+}
+
+bool opt_uint_get(const char *key, uint64_t *out)
+{
+	size_t len;
+	const char *v = opt_find(key, &len);
+
+	return parse_uint(v, len, out);
 }
 
 uint64_t opt_uint(const char *key, uint64_t def)

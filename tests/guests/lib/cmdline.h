@@ -27,5 +27,10 @@ bool opt_is(const char *key, const char *value);
 uint64_t opt_uint(const char *key, uint64_t def);
 /* Like opt_uint(), but says whether @key was there and well formed. */
 bool opt_uint_get(const char *key, uint64_t *out);
+/*
+ * [@v, @v + @len) as a number, decimal or hex with 0x, into *@out; false
+ * if empty, not all digits, or over 64 bits.
+ */
+bool parse_uint(const char *v, size_t len, uint64_t *out);
 
 #endif /* GUEST_CMDLINE_H */
