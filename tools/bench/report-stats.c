@@ -6,7 +6,9 @@
  * themselves, and is subtracted from every figure, so a figure is the
  * access instruction's round trip alone.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "report.h"
@@ -47,6 +49,31 @@ void lat_stats_compute(uint32_t *samples, size_t n, uint32_t *empty,
 	st->p99 = to_ns(quantile(samples, n, 0.99), tsc_khz) - st->timer;
 	st->p999 = to_ns(quantile(samples, n, 0.999), tsc_khz) - st->timer;
 	st->max = to_ns(samples[n - 1], tsc_khz) - st->timer;
+}
+
+int lat_stats_copy(const uint32_t *samples, size_t n, const uint32_t *empty,
+		   size_t nempty, uint32_t tsc_khz, struct lat_stats *st,
+		   uint32_t **sorted)
+{
+	uint32_t *s = malloc(n * sizeof(*s) + 1), *e;
+
+	e = malloc(nempty * sizeof(*e) + 1);
+	if (!s || !e) {
+		free(s);
+		free(e);
+		return -ENOMEM;
+	}
+	if (n)
+		memcpy(s, samples, n * sizeof(*s));
+	if (nempty)
+		memcpy(e, empty, nempty * sizeof(*e));
+	lat_stats_compute(s, n, e, nempty, tsc_khz, st);
+	free(e);
+	if (sorted)
+		*sorted = s;
+	else
+		free(s);
+	return 0;
 }
 
 json_t *lat_stats_json(const struct lat_stats *st)

@@ -133,7 +133,7 @@ static const char *const side_keys[NR_SIDES] = {
 /* Per vCPU of a job: every round's samples, pooled. */
 struct acc {
 	uint32_t *samples, *empty, *stamps;
-	size_t nsamples, nempty, nstamps;
+	size_t nsamples, nempty;	/* stamps: as many as samples */
 	double run_p50[MAX_ROUNDS];	/* ticks, net of the run's timer */
 	double run_loop[MAX_ROUNDS];	/* ticks */
 	unsigned nruns;
@@ -259,9 +259,9 @@ static int collect(const struct job *j, uint32_t count, struct acc *a,
 {
 	uint32_t nempty = count < PROBE_MAX_EMPTY ? count : PROBE_MAX_EMPTY;
 	struct probe_results res;
+	struct lat_stats st;
 	uint64_t base;
 	unsigned c;
-	double t;
 
 	for (c = 0; c < j->ncpus; c++) {
 		base = block_addr(c);
@@ -295,37 +295,21 @@ static int collect(const struct job *j, uint32_t count, struct acc *a,
 		       a[c].empty + a[c].nempty,
 		       (size_t)nempty * sizeof(uint32_t)) ||
 		    rd(ctx, base + PROBE_STAMPS_OFFSET,
-		       a[c].stamps + a[c].nstamps,
+		       a[c].stamps + a[c].nsamples,
 		       (size_t)count * sizeof(uint32_t)))
 			return error_setf(err, EFAULT,
 					  "vCPU %u's samples are not in guest RAM",
 					  c);
-		/* This run's median net of its own timer. */
-		{
-			struct lat_stats st;
-			uint32_t *s = malloc((size_t)count * 4);
-			uint32_t *e = malloc((size_t)nempty * 4);
-
-			if (!s || !e) {
-				free(s);
-				free(e);
-				return error_setf(err, ENOMEM, "out of memory");
-			}
-			memcpy(s, a[c].samples + a[c].nsamples,
-			       (size_t)count * 4);
-			memcpy(e, a[c].empty + a[c].nempty, (size_t)nempty * 4);
-			/* 1e6 kHz: the figures stay in ticks. */
-			lat_stats_compute(s, count, e, nempty, 1000000, &st);
-			free(s);
-			free(e);
-			t = st.p50;
-		}
-		a[c].run_p50[a[c].nruns] = t;
+		/* This run's median net of its own timer, in ticks. */
+		if (lat_stats_copy(a[c].samples + a[c].nsamples, count,
+				   a[c].empty + a[c].nempty, nempty, 1000000,
+				   &st, NULL))
+			return error_setf(err, ENOMEM, "out of memory");
+		a[c].run_p50[a[c].nruns] = st.p50;
 		a[c].run_loop[a[c].nruns] = (double)res.loop_ticks;
 		a[c].nruns++;
 		a[c].nsamples += count;
 		a[c].nempty += nempty;
-		a[c].nstamps += count;
 	}
 	return 0;
 }
@@ -1198,7 +1182,7 @@ static json_t *hist_check(const struct report *r, const struct job *j,
 	struct error err = { 0 };
 	uint32_t lo, hi, raw;
 	const struct acc *a = &j->acc[cpu];
-	uint32_t *last;
+	struct lat_stats last;
 	int n;
 
 	if (!j->hist || !j->console)
@@ -1209,14 +1193,11 @@ static json_t *hist_check(const struct report *r, const struct job *j,
 	if (!h[cpu].ended)
 		return json_pack("{s:b, s:s}", "agrees", 0, "error",
 				 "the probe printed no histogram for this vCPU");
-	/* The last run's samples: the console is the last run's. */
-	last = malloc((size_t)j->count * 4);
-	if (!last)
+	/* The last run's samples (the console is the last run's), raw. */
+	if (lat_stats_copy(a->samples + a->nsamples - j->count, j->count,
+			   NULL, 0, 1000000, &last, NULL))
 		return NULL;
-	memcpy(last, a->samples + a->nsamples - j->count, (size_t)j->count * 4);
-	bench_sort_u32(last, j->count);
-	raw = bench_quantile_u32(last, j->count, 0.5);
-	free(last);
+	raw = (uint32_t)last.p50;
 	lo = probe_hist_quantile(h[cpu].samples, h[cpu].nsamples, 0.5, &hi);
 	(void)st;
 	return json_pack("{s:b, s:I, s:I, s:I, s:f, s:I}",
@@ -1236,19 +1217,12 @@ static json_t *series_json(const struct report *r, const struct job *j,
 	const struct job *none;
 	struct lat_stats st;
 	json_t *o, *runs, *chk;
-	uint32_t *s, *e;
+	uint32_t *s;
 	unsigned i;
 
-	s = malloc(a->nsamples * 4 + 4);
-	e = malloc(a->nempty * 4 + 4);
-	if (!s || !e) {
-		free(s);
-		free(e);
+	if (lat_stats_copy(a->samples, a->nsamples, a->empty, a->nempty,
+			   r->tsc_khz, &st, &s))
 		return NULL;
-	}
-	memcpy(s, a->samples, a->nsamples * 4);
-	memcpy(e, a->empty, a->nempty * 4);
-	lat_stats_compute(s, a->nsamples, e, a->nempty, r->tsc_khz, &st);
 	runs = json_array();
 	for (i = 0; i < a->nruns; i++)
 		json_array_append_new(runs, json_real((a->run_p50[i]) * 1e6 /
@@ -1287,7 +1261,7 @@ static json_t *series_json(const struct report *r, const struct job *j,
 		json_object_set_new(o, "timeline",
 				    lat_timeline_json(a->samples + a->nsamples -
 						      j->count,
-						      a->stamps + a->nstamps -
+						      a->stamps + a->nsamples -
 						      j->count, j->count,
 						      TIMELINE_CHUNKS, st.timer,
 						      r->tsc_khz));
@@ -1302,7 +1276,6 @@ static json_t *series_json(const struct report *r, const struct job *j,
 	if (j->qmp_stats && cpu == 0)
 		json_object_set(o, "query_stats", j->qmp_stats);
 	free(s);
-	free(e);
 	return o;
 }
 

@@ -50,6 +50,16 @@ struct lat_stats {
 void lat_stats_compute(uint32_t *samples, size_t n, uint32_t *empty,
 		       size_t nempty, uint32_t tsc_khz, struct lat_stats *st);
 
+/*
+ * The same on copies, @samples and @empty left in their order (the
+ * timeline's); with @sorted, the sorted copy of @samples is handed over
+ * (free() it).  A tsc_khz of 1000000 keeps the figures in ticks.
+ * Return: 0, or -ENOMEM.
+ */
+int lat_stats_copy(const uint32_t *samples, size_t n, const uint32_t *empty,
+		   size_t nempty, uint32_t tsc_khz, struct lat_stats *st,
+		   uint32_t **sorted);
+
 /* @st as {"n", "timer_ns", "p50_ns", ...}. */
 json_t *lat_stats_json(const struct lat_stats *st);
 
