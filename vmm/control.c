@@ -613,34 +613,12 @@ static int ctl_quit(void *opaque, struct error *err)
 	return 0;
 }
 
-/*
- * Reset every attached virtio transport, as a platform reset does: a
- * guest starting again must not find its predecessor's queues live, nor
- * have a request of it complete into RAM it now uses.  Control thread.
- */
-static void reset_virtio(struct machine *m)
-{
-	struct virtio_mmio *vms[LAYOUT_VIRTIO_MMIO_MAX];
-	unsigned i, n = 0;
-
-	pthread_mutex_lock(&m->stop_lock);
-	for (i = 0; i < m->nr_virtio; i++)
-		if (object_tryref(&virtio_mmio_device(m->virtio[i])->obj))
-			vms[n++] = m->virtio[i];
-	pthread_mutex_unlock(&m->stop_lock);
-	for (i = 0; i < n; i++) {
-		virtio_mmio_reset(vms[i]);
-		object_unref(&virtio_mmio_device(vms[i])->obj);
-	}
-}
-
 static int ctl_system_reset(void *opaque, struct error *err)
 {
 	struct machine *m = opaque;
 	int ret;
 
 	pause_all(m);
-	reset_virtio(m);
 	ret = machine_reload(m, err);
 	if (ret) {
 		/* Half reset: the guest cannot go on; end the VM. */

@@ -635,10 +635,31 @@ static int machine_vcpus_init(struct machine *m, struct error *err)
 }
 
 /*
- * system_reset: rewrite the ACPI tables and the kernel and its boot
- * structures, and put every vCPU back at its entry state (APs waiting
- * for INIT/SIPI).  Called with every vCPU paused and parked; RAM is
- * otherwise left as it is, as on a real reset.
+ * Reset every attached virtio transport, as a platform reset does: a
+ * guest starting again must not find its predecessor's queues live, nor
+ * have a request of it complete into RAM it now uses.  Control thread, vCPUs paused.
+ */
+static void reset_virtio(struct machine *m)
+{
+	struct virtio_mmio *vms[LAYOUT_VIRTIO_MMIO_MAX];
+	unsigned i, n = 0;
+
+	pthread_mutex_lock(&m->stop_lock);
+	for (i = 0; i < m->nr_virtio; i++)
+		if (object_tryref(&virtio_mmio_device(m->virtio[i])->obj))
+			vms[n++] = m->virtio[i];
+	pthread_mutex_unlock(&m->stop_lock);
+	for (i = 0; i < n; i++) {
+		virtio_mmio_reset(vms[i]);
+		object_unref(&virtio_mmio_device(vms[i])->obj);
+	}
+}
+
+/*
+ * system_reset: reset the virtio devices, rewrite the ACPI tables and the
+ * kernel and its boot structures, and put every vCPU back at its entry
+ * state (APs waiting for INIT/SIPI).  Called with every vCPU paused and
+ * parked; RAM is otherwise left as it is, as on a real reset.
  */
 int machine_reload(struct machine *m, struct error *err)
 {
@@ -646,6 +667,7 @@ int machine_reload(struct machine *m, struct error *err)
 	unsigned i;
 	int ret;
 
+	reset_virtio(m);
 	ret = machine_acpi_init(m, err);
 	if (!ret)
 		ret = machine_boot_init(m, err);
