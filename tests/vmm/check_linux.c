@@ -351,7 +351,10 @@ static void check_early_boot(const char *out, bool all)
 		ck_assert_msg(strstr(out, "Linux version 6.1"),
 			      "no \"Linux version 6.1\"; stdout:\n%s", tail(out));
 		ck_assert_msg(has_line_ending(out, "Command line: " CMDLINE),
-			      "no \"Command line: %s\"; stdout:\n%s", CMDLINE,
+			      "no \"Command line: %s\"; the line Linux printed: \"%s\"; stdout:\n%s",
+			      CMDLINE,
+			      line_with(out, "Command line:", line,
+					sizeof(line)),
 			      tail(out));
 	}
 
